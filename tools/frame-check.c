@@ -47,12 +47,16 @@ usage(FILE *out)
 		"  --max-frame-bytes N      size prefix limit (default %u, cap %u)\n"
 		"  --max-payload-bytes N    per-job payload limit (default %u, cap %u)\n"
 		"  --max-batch-jobs N       jobs per batch (default %u, cap %u)\n"
+		"  --max-depth N            table nesting limit (default: the schema's %u)\n"
+		"  --max-tables N           tables per frame (default: derived from the batch "
+		"limit)\n"
 		"  -h, --help               this text\n"
 		"\n"
 		"exit status: 0 all frames valid, 1 an invalid frame or an input without\n"
 		"frames, 2 usage or I/O error.\n",
 		WIRE_FRAME_BYTES_DEFAULT, WIRE_FRAME_BYTES_CAP, WIRE_PAYLOAD_BYTES_DEFAULT,
-		WIRE_PAYLOAD_BYTES_CAP, WIRE_BATCH_JOBS_DEFAULT, WIRE_BATCH_JOBS_CAP);
+		WIRE_PAYLOAD_BYTES_CAP, WIRE_BATCH_JOBS_DEFAULT, WIRE_BATCH_JOBS_CAP,
+		WIRE_SCHEMA_DEPTH);
 }
 
 /* Read a whole input into a malloc'd buffer; NULL and a message on error. */
@@ -185,11 +189,13 @@ main(int argc, char **argv)
 		{ "max-frame-bytes", required_argument, NULL, 'F' },
 		{ "max-payload-bytes", required_argument, NULL, 'P' },
 		{ "max-batch-jobs", required_argument, NULL, 'B' },
+		{ "max-depth", required_argument, NULL, 'D' },
+		{ "max-tables", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .lim = wire_limits_default };
-	uint32_t frame = 0, payload = 0, batch = 0;
+	uint32_t frame = 0, payload = 0, batch = 0, depth = 0, tables = 0;
 	int c, i, worst = 0;
 
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
@@ -215,6 +221,14 @@ main(int argc, char **argv)
 			if (parse_u32("--max-batch-jobs", optarg, &batch))
 				return 2;
 			break;
+		case 'D':
+			if (parse_u32("--max-depth", optarg, &depth))
+				return 2;
+			break;
+		case 'T':
+			if (parse_u32("--max-tables", optarg, &tables))
+				return 2;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -229,6 +243,11 @@ main(int argc, char **argv)
 			WIRE_FRAME_BYTES_CAP, WIRE_PAYLOAD_BYTES_CAP, WIRE_BATCH_JOBS_CAP);
 		return 2;
 	}
+	/* Lower-only overrides of the derived limits, for testing the checks. */
+	if (depth)
+		o.lim.max_depth = depth < o.lim.max_depth ? depth : o.lim.max_depth;
+	if (tables)
+		o.lim.max_tables = tables < o.lim.max_tables ? tables : o.lim.max_tables;
 	o.label = argc - optind > 1;
 	for (i = optind; i < argc || (i == optind && i == argc); i++) {
 		const char *name = i < argc ? argv[i] : "-";
