@@ -173,9 +173,13 @@ wb_vector(struct wb *b, uint32_t n, uint32_t elem_size, uint32_t align)
 		b->err = b->err ? b->err : -WIRE_E_BUILD_NO_SPACE;
 		return 0;
 	}
-	/* Elements start 4 bytes after the length: pad so they land aligned. */
+	/*
+	 * The length is 4-aligned and elements start right after it: for wider
+	 * elements, pad (after 4-aligning) until pos + 4 is a multiple of align.
+	 */
+	wb_reserve(b, 4, 0);
 	if (align > 4 && n > 0 && ((b->pos + 4) & (align - 1)))
-		wb_reserve(b, 4, (align - ((b->pos + 4) & (align - 1))) & (align - 1));
+		wb_reserve(b, 4, align - ((b->pos + 4) & (align - 1)));
 	pos = wb_reserve(b, 4, 4 + n * elem_size);
 	if (!b->err)
 		wb_st32(b, pos, n);
