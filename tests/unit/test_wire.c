@@ -419,6 +419,48 @@ test_names(void)
 	CHECK(wire_check_text("a\0b", 3, 64) == -WIRE_E_TEXT_BAD_CHAR);
 }
 
+static bool
+ref_name_byte(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.' || ch == ':' || ch == '-';
+}
+
+/*
+ * The checks take a scalar path under 16 bytes and overlapping 16-byte
+ * vectors from 16 up: every byte value at every position of every length
+ * from 1 to 40 must agree with the plain definition.
+ */
+static void
+test_name_text_exhaustive(void)
+{
+	char s[40];
+	unsigned len, pos, v;
+	int bad = 0;
+
+	for (len = 1; len <= sizeof(s); len++) {
+		for (pos = 0; pos < len; pos++) {
+			for (v = 0; v < 256; v++) {
+				bool name_ok, text_ok;
+
+				memset(s, 'k', len);
+				s[pos] = (char)v;
+				name_ok = ref_name_byte((unsigned char)v);
+				text_ok = v >= 0x20 && v <= 0x7e;
+				if ((wire_check_name(s, len, 64) == 0) != name_ok)
+					bad++;
+				if ((wire_check_text(s, len, 64) == 0) != text_ok)
+					bad++;
+			}
+		}
+	}
+	checks++;
+	if (bad) {
+		failures++;
+		fprintf(stderr, "name/text exhaustive: %d disagreements\n", bad);
+	}
+}
+
 static void
 test_limits_and_names(void)
 {
@@ -455,6 +497,7 @@ main(void)
 	test_consumer_messages();
 	test_semantic_refusals();
 	test_names();
+	test_name_text_exhaustive();
 	test_limits_and_names();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
