@@ -11,6 +11,7 @@ PACKAGES=(
 	clang clang-format libclang-rt-14-dev
 	# dataplane: DPDK (rte_ring, ethdev, vdevs), NUMA, TLS
 	libdpdk-dev dpdk libnuma-dev libmbedtls-dev
+	openssl
 	# wire format: flatc, C++ headers (interop, differential fuzzing), Python
 	flatbuffers-compiler libflatbuffers-dev python3 python3-flatbuffers
 )
