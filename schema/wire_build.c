@@ -48,7 +48,9 @@ wb_reserve(struct wb *b, uint32_t align, uint32_t size)
 {
 	uint32_t start = (b->pos + align - 1) & ~(align - 1);
 
-	if (b->err || start < b->pos || size > b->cap || start > b->cap - size) {
+	if (b->err)
+		return 0; /* keep the first error */
+	if (start < b->pos || size > b->cap || start > b->cap - size) {
 		b->err = -WIRE_E_BUILD_NO_SPACE;
 		return 0;
 	}
@@ -169,8 +171,8 @@ wb_vector(struct wb *b, uint32_t n, uint32_t elem_size, uint32_t align)
 {
 	uint32_t pos;
 
-	if (n > (UINT32_MAX - 8) / elem_size) {
-		b->err = b->err ? b->err : -WIRE_E_BUILD_NO_SPACE;
+	if (n > WIRE_FRAME_BYTES_CAP / elem_size) {
+		b->err = b->err ? b->err : -WIRE_E_BUILD_BAD_INPUT; /* no frame can hold it */
 		return 0;
 	}
 	/*
@@ -193,6 +195,10 @@ wb_string_at(struct wb *b, uint32_t slot, struct wire_str s)
 
 	if (!s.p || b->err)
 		return;
+	if (s.len > WIRE_FRAME_BYTES_CAP) {
+		b->err = -WIRE_E_BUILD_BAD_INPUT; /* no frame can hold it */
+		return;
+	}
 	pos = wb_reserve(b, 4, 4 + s.len + 1); /* NUL stays from the zeroing */
 	if (b->err)
 		return;
@@ -208,6 +214,10 @@ wb_bytes_at(struct wb *b, uint32_t slot, struct wire_bytes v)
 
 	if (!v.p || b->err)
 		return;
+	if (v.len > WIRE_FRAME_BYTES_CAP) {
+		b->err = -WIRE_E_BUILD_BAD_INPUT;
+		return;
+	}
 	pos = wb_vector(b, v.len, 1, 1);
 	if (b->err)
 		return;

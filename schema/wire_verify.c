@@ -4,11 +4,19 @@
  *
  * A chain of named checks, one error per check (wire_error.def). Strict means
  * it accepts a subset of what FlatBuffers' C++ Verifier (2.0.8) accepts and
- * adds: vtable size >= 4, table inline size inside the frame, every field
- * inside its table, non-zero offsets everywhere, vector element alignment,
+ * adds: vtable size >= 4, table inline size inside the frame, no field over
+ * the table's soffset, non-zero offsets everywhere, vector element alignment,
  * union NONE <=> no value, known union and enum values, exact size prefix,
  * identifier "SLQ1", depth and table-count limits, then the semantic bounds
  * of wire_limits.h. See FLATBUFFERS-NOTES.md for the layout.
+ *
+ * Deliberately NOT checked: that a field ends within the inline size its
+ * vtable records (flatcc's rule). python3-flatbuffers 2.0.8, the official
+ * Python builder Debian ships, shares one vtable between tables whose field
+ * offsets match but whose sizes differ, so that rule refuses ordinary frames
+ * from Python producers (interop test "python-builder"). Every field is
+ * still checked to lie inside the frame and to be aligned, which is what
+ * memory safety needs; the C++ Verifier checks no more.
  *
  * Positions are uint32_t offsets from the frame's first byte; the frame is
  * at most WIRE_FRAME_BYTES_CAP + 4 bytes, so pos + small constant never
@@ -202,7 +210,8 @@ table_leave(struct vctx *c)
 
 /*
  * Position of field id (size bytes, aligned to align) or 0 when absent.
- * The field must lie after the soffset and inside the table's inline size.
+ * The field must lie after the table's soffset and inside the frame (not
+ * necessarily inside the vtable's recorded table size: see the top).
  */
 static inline int
 field_pos(struct vctx *c, const struct tview *tv, unsigned id, uint32_t size, uint32_t align,
@@ -217,8 +226,8 @@ field_pos(struct vctx *c, const struct tview *tv, unsigned id, uint32_t size, ui
 	off = wire_ld16(c->buf + tv->vt + entry);
 	if (off == 0)
 		return 0;
-	if (off < 4 || off + size > tv->tsize)
-		FAIL(c, FIELD_OUT_OF_TABLE, tv->vt + entry);
+	if (off < 4 || off + size > c->len - tv->t)
+		FAIL(c, FIELD_OUT_OF_RANGE, tv->vt + entry);
 	if ((tv->t + off) & (align - 1))
 		FAIL(c, FIELD_MISALIGNED, tv->t + off);
 	*pos = tv->t + off;
