@@ -6,6 +6,8 @@
  * allocation after eng_create(). Time comes in as `now` (ms, monotonic);
  * jobs come in as caller-allocated struct eng_job objects; deliveries go out
  * as struct eng_delivery records. Exactly one thread calls an engine.
+ * Every call that takes `now` first runs the timers due by then, so results
+ * never depend on how often the caller ran eng_advance().
  *
  * Job states (DESIGN.md "Queue engine"):
  *
@@ -47,36 +49,43 @@ enum eng_job_state {
  *
  * data[] holds, back to back: queue name, type name, content type, unique
  * key, headers (each: u8 key length, u16 value length, key, value), payload.
+ *
+ * dead_reason of a DEAD job: EXPIRED (TTL ran out while not leased),
+ * LEASE_EXPIRED (the last attempt timed out), UNAVAILABLE (the last
+ * attempt's consumer went away), INVALID (the consumer failed it: dead=true
+ * or its last attempt).
  */
 struct eng_job {
 	struct wire_jobid id;
-	uint64_t not_before_ms;  /* absolute, engine clock; 0 = ready now */
-	uint64_t enqueued_ms;    /* set by eng_enqueue */
-	uint32_t ttl_ms;         /* 0 = queue default */
+	uint64_t not_before_ms; /* absolute, engine clock; 0 = ready now */
+	uint64_t enqueued_ms;   /* set by eng_enqueue */
+	uint32_t ttl_ms;        /* 0 = queue default */
 	uint32_t lease_timeout_ms;
 	uint32_t unique_ttl_ms;
-	uint16_t max_attempts;   /* 0 = queue default */
-	uint16_t attempts;       /* leases so far */
-	uint8_t priority;        /* 0..15, higher first */
+	uint16_t max_attempts; /* 0 = queue default */
+	uint16_t attempts;     /* leases so far */
+	uint8_t priority;      /* 0..15, higher first */
 	uint8_t n_headers;
 	uint8_t queue_len;
 	uint8_t type_len;
 	uint8_t ctype_len;
-	uint8_t ukey_len;        /* 0 = no unique key */
-	uint16_t headers_len;    /* bytes of the header block */
+	uint8_t ukey_len;     /* 0 = no unique key */
+	uint16_t headers_len; /* bytes of the header block */
 	uint32_t payload_len;
 	uint32_t data_len;
 
 	/* engine private */
 	uint8_t state;
-	uint8_t dead_reason;     /* enum wire_status: why it is DEAD */
+	uint8_t dead_reason; /* enum wire_status: why it is DEAD (see above) */
 	uint16_t queue;
-	uint32_t lease;          /* lease table slot while LEASED */
-	uint64_t deadline_ms;    /* timer: next time this job needs attention */
-	uint64_t expires_ms;     /* TTL deadline, 0 = none */
+	uint32_t lease;                /* lease table slot while LEASED */
+	uint64_t deadline_ms;          /* timer: next time this job needs attention */
+	uint64_t expires_ms;           /* TTL deadline, 0 = none */
 	struct eng_job *prev, *next;   /* queue list (ready by priority, dead, ...) */
 	struct eng_job *tprev, *tnext; /* timer wheel slot */
-	struct eng_job *hnext;         /* unique-key hash chain */
+	uint32_t ukey_rec;             /* unique-key record while the job holds one */
+	uint16_t wheel_slot;           /* timer wheel level * 64 + slot, 0xffff = none */
+	uint16_t rsvd;
 	uint8_t data[];
 };
 
@@ -90,7 +99,7 @@ size_t eng_job_size(const struct wire_job *j);
  */
 void eng_job_fill(struct eng_job *job, const struct wire_job *j, int64_t wall_to_engine_ms);
 
-/* Views into job->data. */
+/* Views into job->data. Content type, unique key and payload: p NULL when empty. */
 struct wire_str eng_job_queue(const struct eng_job *job);
 struct wire_str eng_job_type(const struct eng_job *job);
 struct wire_str eng_job_content_type(const struct eng_job *job);
@@ -101,27 +110,28 @@ void eng_job_header(const struct eng_job *job, unsigned i, struct wire_str *key,
 		    struct wire_str *value);
 
 struct eng_queue_cfg {
-	const char *name; /* copied; a valid queue name (wire_check_name) */
-	uint32_t max_jobs;          /* > 0: jobs in any state */
-	uint64_t max_bytes;         /* > 0: sum of job data bytes */
-	uint32_t max_in_flight;     /* leased at once; 0 = no limit */
-	uint32_t dispatch_rate;     /* leases per second; 0 = no limit */
-	uint32_t dispatch_burst;    /* token bucket depth; 0 = rate (1 s) */
-	uint16_t max_attempts;      /* default for jobs that say 0; >= 1 */
-	uint32_t lease_timeout_ms;  /* default for jobs that say 0; > 0 */
-	uint32_t ttl_ms;            /* default for jobs that say 0; 0 = none */
-	uint32_t backoff_base_ms;   /* retry n waits base * 2^(n-1), +-25% jitter */
-	uint32_t backoff_max_ms;    /* cap of that */
-	uint32_t dedup_window_ms;   /* job ids remembered this long after enqueue */
+	const char *name;          /* copied; a valid queue name (wire_check_name) */
+	uint32_t max_jobs;         /* > 0: jobs in any state */
+	uint64_t max_bytes;        /* > 0: sum of job data bytes */
+	uint32_t max_in_flight;    /* leased at once; 0 = no limit */
+	uint32_t dispatch_rate;    /* leases per second; 0 = no limit */
+	uint32_t dispatch_burst;   /* token bucket depth; 0 = rate (1 s) */
+	uint16_t max_attempts;     /* default for jobs that say 0; >= 1 */
+	uint32_t lease_timeout_ms; /* default for jobs that say 0; > 0 */
+	uint32_t ttl_ms;           /* default for jobs that say 0; 0 = none */
+	uint32_t backoff_base_ms;  /* retry n waits base * 2^(n-1), +-25% jitter */
+	uint32_t backoff_max_ms;   /* cap of that; 0 = WIRE_DURATION_MS_MAX */
+	uint32_t dedup_window_ms;  /* job ids remembered this long after enqueue */
 };
 
 struct eng_cfg {
-	uint16_t worker_id;     /* in the top bits of every lease id */
+	uint16_t worker_id; /* in the top bits of every lease id */
 	uint32_t max_queues;
-	uint32_t max_jobs;      /* jobs held at once across queues (sizes the tables) */
+	uint32_t max_jobs; /* jobs held at once across queues (sizes the tables) */
 	uint32_t max_consumers;
-	uint32_t dedup_entries; /* job ids remembered at once (oldest evicted first) */
-	uint64_t seed;          /* jitter and assigned job ids */
+	/* job ids remembered at once (oldest evicted first); unique keys: this + max_jobs */
+	uint32_t dedup_entries;
+	uint64_t seed; /* jitter and assigned job ids */
 	void (*free_job)(struct eng_job *job, void *arg);
 	void *free_arg;
 };
@@ -145,9 +155,26 @@ struct eng_queue_stats {
 	uint32_t scheduled, ready, leased, retry_wait, dead;
 	uint64_t bytes;
 	bool paused;
-	/* counters since creation */
-	uint64_t enqueued, duplicates, refused_full, delivered, completed, failed,
-		retried, dead_lettered, expired, lease_timeouts, redriven, purged;
+	/*
+	 * Counters since creation. delivered = completed + failed +
+	 * lease_timeouts + leased. failed: attempts ended by eng_fail or by
+	 * consumer removal. retried: ended attempts sent back (RETRY_WAIT or
+	 * READY). dead_lettered: every move into DEAD; expired: those by TTL.
+	 */
+	uint64_t enqueued, duplicates, refused_full, delivered, completed, failed, retried,
+		dead_lettered, expired, lease_timeouts, redriven, purged;
+};
+
+/*
+ * Engine-wide figures. Evictions: dedup records dropped inside their window,
+ * unique keys dropped before their unique_ttl (a job's own hold never is),
+ * because the table was full.
+ */
+struct eng_stats {
+	uint32_t jobs, leases, consumers;
+	uint32_t dedup_records, unique_records; /* in use */
+	uint64_t dedup_evictions, unique_evictions;
+	uint64_t ids_assigned;
 };
 
 /* NULL with errno set (EINVAL, ENOMEM). */
@@ -159,13 +186,17 @@ void eng_free(struct eng *e);
 int eng_queue_add(struct eng *e, const struct eng_queue_cfg *qc);
 /* Index of a queue by name, or -1. */
 int eng_queue_find(const struct eng *e, const char *name, size_t len);
-/* Replace bounds and policy (jobs above new bounds stay; new enqueues see them). */
+/*
+ * Replace bounds and policy (jobs above new bounds stay; new enqueues see them).
+ * qc->name is NULL or the queue's own name. 0, or -EINVAL.
+ */
 int eng_queue_update(struct eng *e, uint16_t q, const struct eng_queue_cfg *qc);
 /* Paused queues accept jobs but lease none. */
 void eng_queue_pause(struct eng *e, uint16_t q, bool paused);
 /* Free every SCHEDULED, READY and RETRY_WAIT job of q; returns how many. */
 uint32_t eng_queue_purge(struct eng *e, uint16_t q);
 void eng_queue_stats(const struct eng *e, uint16_t q, struct eng_queue_stats *out);
+void eng_stats(const struct eng *e, struct eng_stats *out);
 
 /*
  * Offer a job to queue q at time now. On WIRE_STATUS_OK the engine owns it
@@ -173,12 +204,18 @@ void eng_queue_stats(const struct eng *e, uint16_t q, struct eng_queue_stats *ou
  * still owns it: WIRE_STATUS_DUPLICATE (*id = the original's id, the job id
  * was seen within the dedup window), UNIQUE_CONFLICT (a live job holds the
  * unique key), QUEUE_FULL (jobs or bytes bound), EXPIRED (TTL already
- * passed), INVALID (bad q).
+ * passed: not_before is at or after now + TTL, so it could never be leased),
+ * INVALID (bad q or priority). Checked in that order after INVALID:
+ * duplicate, expired, unique, full.
  */
 enum wire_status eng_enqueue(struct eng *e, uint16_t q, struct eng_job *job, uint64_t now,
 			     struct wire_jobid *id);
 
-/* A consumer: its index, or -ENOSPC / -EINVAL (no subs, bad queue, weight 0). */
+/*
+ * A consumer: its index, or -ENOSPC / -EINVAL (no subs, more than
+ * WIRE_SUBSCRIBE_QUEUES_MAX, bad or repeated queue, weight 0 or above
+ * WIRE_WEIGHT_MAX). Initial credit saturates at WIRE_CREDIT_MAX.
+ */
 int eng_consumer_add(struct eng *e, uint64_t cookie, const struct eng_sub *subs, unsigned n,
 		     uint32_t credit);
 uint64_t eng_consumer_cookie(const struct eng *e, uint32_t c);
@@ -208,12 +245,20 @@ enum wire_status eng_fail(struct eng *e, uint32_t c, uint64_t lease_id, uint32_t
 enum wire_status eng_extend(struct eng *e, uint32_t c, uint64_t lease_id, uint32_t extend_ms,
 			    uint64_t now);
 
-/* Move DEAD jobs of q back to READY (attempts reset), at most max; returns how many. */
+/*
+ * Move DEAD jobs of q back to READY, oldest first, at most max; returns how
+ * many. Attempts reset and the TTL restarts from now (else a job that died
+ * of its TTL would die again at once).
+ */
 uint32_t eng_redrive(struct eng *e, uint16_t q, uint32_t max, uint64_t now);
 
 /* Run timers due at or before now. */
 void eng_advance(struct eng *e, uint64_t now);
-/* Earliest time eng_advance has work, UINT64_MAX if none. */
+/*
+ * Earliest time eng_advance has work, UINT64_MAX if none. Work includes
+ * re-filing far timers onto finer wheel levels, so this may come before the
+ * earliest job deadline, never after it.
+ */
 uint64_t eng_next_deadline(const struct eng *e);
 
 /* Worker of a lease id (top 16 bits), for routing completions. */
