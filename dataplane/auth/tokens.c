@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/sha256.h>
+
+#include "tokens.h"
+
+#define LINE_MAX_BYTES 4096
+
+void
+auth_hash(const uint8_t *token, uint32_t len, uint8_t out[AUTH_HASH_BYTES])
+{
+	mbedtls_sha256_ret(token, len, out, 0);
+}
+
+int
+auth_lookup(const struct auth_table *t, const uint8_t *token, uint32_t len)
+{
+	uint8_t h[AUTH_HASH_BYTES];
+	unsigned i, j;
+	int found = -1;
+
+	auth_hash(token, len, h);
+	for (i = 0; i < t->n; i++) {
+		uint8_t diff = 0;
+
+		for (j = 0; j < AUTH_HASH_BYTES; j++)
+			diff |= (uint8_t)(h[j] ^ t->e[i].hash[j]);
+		/* branch-free select: found = i when diff == 0 */
+		{
+			int match = ((int)diff - 1) >> 8 & 1; /* 1 iff diff == 0 */
+
+			found = match ? (int)i : found;
+		}
+	}
+	return found;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Split a comma list into dst[max][width]; returns count or -1. */
+static int
+split_list(const char *s, char *dst, unsigned max, size_t width, bool names)
+{
+	unsigned n = 0;
+
+	while (*s) {
+		const char *end = strchr(s, ',');
+		size_t len = end ? (size_t)(end - s) : strlen(s);
+		size_t i;
+
+		if (len == 0 || len >= width || n >= max)
+			return -1;
+		for (i = 0; i < len; i++)
+			if (!(s[i] == '*' || wire_check_name(s + i, 1, 1) == 0) ||
+			    (!names && s[i] == '*'))
+				return -1;
+		memcpy(dst + n * width, s, len);
+		dst[n * width + len] = '\0';
+		n++;
+		s += len + (end ? 1 : 0);
+		if (end && !*s)
+			return -1;
+	}
+	return (int)n;
+}
+
+static int
+parse_line(struct auth_entry *e, char *line, char *why, size_t whylen)
+{
+	char *f[8], *save = NULL, *tok;
+	unsigned n = 0, i;
+	char *end;
+	unsigned long v;
+	int c;
+
+	for (tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+		if (n == 7) {
+			snprintf(why, whylen, "more than 7 fields");
+			return -1;
+		}
+		f[n++] = tok;
+	}
+	if (n != 7) {
+		snprintf(why, whylen,
+			 "expected 7 fields: NAME ROLE SHA256 QUEUE-GLOBS TYPES MAX-PAYLOAD "
+			 "MAX-PRIORITY, got %u",
+			 n);
+		return -1;
+	}
+	memset(e, 0, sizeof(*e));
+	if (wire_check_name(f[0], strlen(f[0]), POL_NAME_MAX)) {
+		snprintf(why, whylen, "principal name '%s': use 1-%u of [A-Za-z0-9_.:-]", f[0],
+			 POL_NAME_MAX);
+		return -1;
+	}
+	strcpy(e->principal.name, f[0]);
+	if (!strcmp(f[1], "producer"))
+		e->principal.roles = WIRE_ROLE_PRODUCER;
+	else if (!strcmp(f[1], "consumer"))
+		e->principal.roles = WIRE_ROLE_CONSUMER;
+	else if (!strcmp(f[1], "both"))
+		e->principal.roles = WIRE_ROLE_BOTH;
+	else {
+		snprintf(why, whylen, "role '%s': use producer, consumer or both", f[1]);
+		return -1;
+	}
+	if (strlen(f[2]) != 2 * AUTH_HASH_BYTES) {
+		snprintf(why, whylen, "token hash: 64 hex digits of SHA-256 expected");
+		return -1;
+	}
+	for (i = 0; i < AUTH_HASH_BYTES; i++) {
+		int hi = hexval(f[2][2 * i]), lo = hexval(f[2][2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			snprintf(why, whylen, "token hash: not hexadecimal");
+			return -1;
+		}
+		e->hash[i] = (uint8_t)(hi << 4 | lo);
+	}
+	c = split_list(f[3], &e->principal.globs[0][0], POL_GLOBS_MAX, POL_NAME_MAX + 1, true);
+	if (c < 1) {
+		snprintf(why, whylen,
+			 "queue globs '%s': comma-separated, at most %u, each 1-%u of "
+			 "[A-Za-z0-9_.:-*]",
+			 f[3], POL_GLOBS_MAX, POL_NAME_MAX);
+		return -1;
+	}
+	e->principal.n_globs = (uint8_t)c;
+	if (strcmp(f[4], "*") != 0) {
+		c = split_list(f[4], &e->principal.types[0][0], POL_TYPES_MAX,
+			       WIRE_TYPE_NAME_MAX + 1, false);
+		if (c < 1) {
+			snprintf(why, whylen,
+				 "job types '%s': '*' or comma-separated names, at most %u", f[4],
+				 POL_TYPES_MAX);
+			return -1;
+		}
+		e->principal.n_types = (uint8_t)c;
+	}
+	errno = 0;
+	v = strtoul(f[5], &end, 10);
+	if (errno || *end || f[5][0] == '-' || v > WIRE_PAYLOAD_BYTES_CAP) {
+		snprintf(why, whylen, "max payload '%s': bytes from 0 to %u", f[5],
+			 WIRE_PAYLOAD_BYTES_CAP);
+		return -1;
+	}
+	e->principal.max_payload_bytes = (uint32_t)v;
+	v = strtoul(f[6], &end, 10);
+	if (*end || f[6][0] == '-' || v > WIRE_PRIORITY_MAX) {
+		snprintf(why, whylen, "max priority '%s': 0 to %u", f[6], WIRE_PRIORITY_MAX);
+		return -1;
+	}
+	e->principal.max_priority = (uint8_t)v;
+	return 0;
+}
+
+int
+auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[LINE_MAX_BYTES], why[256];
+	unsigned lineno = 0, cap = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *hash = strchr(line, '#');
+		size_t len;
+
+		lineno++;
+		if (hash)
+			*hash = '\0';
+		len = strlen(p);
+		if (len == sizeof(line) - 1 && p[len - 1] != '\n') {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
+				 LINE_MAX_BYTES - 2);
+			goto fail;
+		}
+		while (len && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' ||
+			       p[len - 1] == '\t'))
+			p[--len] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			continue;
+		if (t->n == cap) {
+			struct auth_entry *ne = realloc(t->e, (cap ? cap * 2 : 16) * sizeof(*ne));
+
+			if (!ne) {
+				snprintf(err, errlen, "%s:%u: out of memory", path, lineno);
+				goto fail;
+			}
+			t->e = ne;
+			cap = cap ? cap * 2 : 16;
+		}
+		if (parse_line(&t->e[t->n], p, why, sizeof(why))) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
+			goto fail;
+		}
+		t->n++;
+	}
+	fclose(f);
+	if (t->n == 0) {
+		snprintf(err, errlen, "%s: no principals (nobody could connect)", path);
+		auth_free(t);
+		return -1;
+	}
+	return 0;
+fail:
+	fclose(f);
+	auth_free(t);
+	return -1;
+}
+
+void
+auth_free(struct auth_table *t)
+{
+	free(t->e);
+	t->e = NULL;
+	t->n = 0;
+}

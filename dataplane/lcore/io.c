@@ -1,0 +1,711 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * I/O lcore: connections from its transport, TLS, sessions; jobs and lease
+ * operations to the worker, results and deliveries back; Hello tokens to the
+ * main lcore. Shared-nothing: a connection never leaves its lcore.
+ *
+ * Per connection:   transport ──► tls.rx ──► TLS ──► sess.in ──► frames
+ *                   transport ◄── tls.tx ◄── TLS ◄── sess.out ◄── acks, deliveries
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "lcore.h"
+
+#define BURST 64
+#define EVENTS 64
+#define TLS_RX_BYTES (18u << 10)
+#define TLS_TX_BYTES (48u << 10)
+#define TICK_MS 10
+
+enum conn_state {
+	CONN_FREE,
+	CONN_TLS,     /* handshake */
+	CONN_OPEN,    /* session running */
+	CONN_CLOSING, /* flushing the last frames and close_notify */
+};
+
+/* A Deliver waiting for room in the session's out window. */
+struct pending {
+	struct msg m;
+	uint32_t next;
+};
+
+struct conn {
+	uint8_t state;
+	bool want_write;
+	bool consumer;   /* the worker holds a consumer for it */
+	bool hs_waiting; /* handshake deferred by the per-poll budget */
+	uint32_t gen;
+	int64_t h;
+	uint64_t hs_deadline;
+	uint32_t pend_head, pend_tail; /* list in io->pend, UINT32_MAX = none */
+	struct tls_conn tls;
+	struct sess sess;
+	uint8_t *mem; /* tls rx, tls tx, session buffers */
+};
+
+struct io_stats {
+	uint64_t accepted, closed, refused_full, handshakes, handshake_failures, handshake_timeouts,
+		enqueue_ring_full, job_mem_exhausted, stale_msgs, deliveries, deliveries_dropped;
+};
+
+struct io_lcore {
+	struct appliance *a;
+	unsigned index;
+	struct transport *tp;
+	struct tls_ctx *tls;
+	struct sess_env env;
+	struct sess_stats sess_stats;
+	struct io_stats st;
+	uint32_t max_conns;
+	struct conn *conns;
+	uint32_t *free_slots;
+	uint32_t n_free;
+	struct pending *pend;
+	uint32_t pend_free;
+	uint64_t now, next_tick, drain_deadline;
+	bool draining;
+	uint64_t session_seq;
+	uint32_t hs_budget;
+};
+
+/* ---- job objects ---- */
+
+static struct eng_job *
+job_get(struct appliance *a, size_t size)
+{
+	unsigned c;
+
+	for (c = 0; c < JOB_CLASSES; c++) {
+		struct job_hdr *h;
+
+		if (size + JOB_HDR_BYTES > a->job_class_bytes[c])
+			continue;
+		if (rte_mempool_get(a->jobs[c], (void **)&h) != 0)
+			continue; /* class empty: a larger one will do */
+		atomic_init(&h->refs, 1);
+		h->pool = (uint16_t)c;
+		return (struct eng_job *)((uintptr_t)h + JOB_HDR_BYTES);
+	}
+	return NULL;
+}
+
+void
+job_put(struct appliance *a, struct eng_job *j)
+{
+	struct job_hdr *h = job_hdr_of(j);
+
+	if (atomic_fetch_sub(&h->refs, 1) == 1)
+		rte_mempool_put(a->jobs[h->pool], h);
+}
+
+/* ---- connections ---- */
+
+static struct io_lcore *
+io_of(void *arg)
+{
+	return arg;
+}
+
+static struct conn *
+conn_of_sess(struct io_lcore *io, struct sess *s)
+{
+	(void)io;
+	return (struct conn *)((uintptr_t)s - offsetof(struct conn, sess));
+}
+
+static uint32_t
+slot_of(struct io_lcore *io, const struct conn *c)
+{
+	return (uint32_t)(c - io->conns);
+}
+
+static bool
+to_worker(struct io_lcore *io, const struct msg *m)
+{
+	return rte_ring_sp_enqueue_burst_elem(io->a->to_worker[io->index], m, sizeof(*m), 1,
+					      NULL) == 1;
+}
+
+static void
+conn_free(struct io_lcore *io, struct conn *c, bool abort)
+{
+	uint32_t slot = slot_of(io, c), p;
+
+	if (c->consumer) {
+		struct msg m = { .type = MSG_GONE, .conn = slot, .gen = c->gen };
+
+		/* A full ring means the worker is behind: spin briefly, leases depend on it. */
+		while (!to_worker(io, &m))
+			rte_pause();
+	}
+	for (p = c->pend_head; p != UINT32_MAX;) {
+		uint32_t next = io->pend[p].next;
+
+		job_put(io->a, (struct eng_job *)(uintptr_t)io->pend[p].m.a);
+		io->st.deliveries_dropped++;
+		io->pend[p].next = io->pend_free;
+		io->pend_free = p;
+		p = next;
+	}
+	io->tp->ops->close(io->tp, c->h, abort);
+	tls_conn_free(&c->tls);
+	c->state = CONN_FREE;
+	c->gen++;
+	c->consumer = false;
+	io->free_slots[io->n_free++] = slot;
+	io->st.closed++;
+}
+
+/* Move plaintext out of the session into TLS, and ciphertext onto the wire. */
+static void
+conn_flush(struct io_lcore *io, struct conn *c)
+{
+	const uint8_t *p;
+	uint32_t n;
+	ssize_t sent;
+
+	if (c->state == CONN_OPEN || c->state == CONN_CLOSING) {
+		/* Deliveries first fill out up to its reserve; acks may use the reserve. */
+		while (c->pend_head != UINT32_MAX) {
+			struct pending *pd = &io->pend[c->pend_head];
+			const struct eng_job *j = (const struct eng_job *)(uintptr_t)pd->m.a;
+			struct wire_header_in hdr[WIRE_HEADERS_MAX];
+			struct wire_job_in in = {
+				.queue = eng_job_queue(j),
+				.type = eng_job_type(j),
+				.id = j->id,
+				.payload = eng_job_payload(j),
+				.content_type = eng_job_content_type(j),
+				.priority = j->priority,
+				.ttl_ms = j->ttl_ms,
+				.max_attempts = j->max_attempts,
+				.lease_timeout_ms = j->lease_timeout_ms,
+				.unique_key = eng_job_unique_key(j),
+				.unique_ttl_ms = j->unique_ttl_ms,
+				.headers = j->n_headers ? hdr : NULL,
+				.n_headers = j->n_headers,
+			};
+			uint32_t i, next = pd->next;
+
+			for (i = 0; i < j->n_headers; i++)
+				eng_job_header(j, i, &hdr[i].key, &hdr[i].value);
+			if (c->state == CONN_OPEN &&
+			    sess_deliver(&c->sess, pd->m.b, pd->m.slot, pd->m.idx,
+					 j->enqueued_ms - (uint64_t)io->a->wall_to_mono_ms,
+					 &in) != 0)
+				break;
+			job_put(io->a, (struct eng_job *)(uintptr_t)pd->m.a);
+			io->st.deliveries++;
+			pd->next = io->pend_free;
+			io->pend_free = c->pend_head;
+			c->pend_head = next;
+		}
+		while ((n = sess_out_pending(&c->sess, &p)) > 0) {
+			int w = tls_conn_write(&c->tls, p, n);
+
+			if (w <= 0)
+				break;
+			sess_out_consume(&c->sess, (uint32_t)w);
+		}
+	}
+	while ((n = tls_conn_tx_pending(&c->tls, &p)) > 0) {
+		sent = tp_send(io->tp, c->h, p, n);
+		if (sent <= 0)
+			break;
+		tls_conn_tx_consume(&c->tls, (uint32_t)sent);
+	}
+	if (c->state == CONN_CLOSING && n == 0 && sess_out_pending(&c->sess, &p) == 0) {
+		if (c->tls.state == TLS_OPEN) {
+			tls_conn_close(&c->tls); /* close_notify, then one last flush */
+			while ((n = tls_conn_tx_pending(&c->tls, &p)) > 0 &&
+			       (sent = tp_send(io->tp, c->h, p, n)) > 0)
+				tls_conn_tx_consume(&c->tls, (uint32_t)sent);
+		}
+		conn_free(io, c, false);
+		return;
+	}
+	if ((n > 0) != c->want_write) {
+		c->want_write = n > 0;
+		io->tp->ops->watch(io->tp, c->h, slot_of(io, c), c->want_write);
+	}
+}
+
+/* Run the handshake; move to OPEN or close. */
+static void
+conn_handshake(struct io_lcore *io, struct conn *c)
+{
+	enum tls_state st;
+
+	if (io->hs_budget == 0) {
+		c->hs_waiting = true; /* established traffic first: resume next poll */
+		return;
+	}
+	io->hs_budget--;
+	c->hs_waiting = false;
+	st = tls_conn_handshake(&c->tls);
+	if (st == TLS_OPEN) {
+		io->st.handshakes++;
+		c->state = CONN_OPEN;
+		sess_init(&c->sess, &io->a->sess_cfg, &io->env, &io->sess_stats,
+			  c->mem + TLS_RX_BYTES + TLS_TX_BYTES,
+			  (uint64_t)io->index << 56 | ++io->session_seq, io->now);
+	} else if (st == TLS_CLOSED) {
+		io->st.handshake_failures++;
+		if (io->a->cfg->verbose)
+			fprintf(stderr, "sluiced: TLS handshake failed: %s\n",
+				tls_strerror(c->tls.last_error));
+		c->state = CONN_CLOSING; /* flush the alert, then close */
+	}
+}
+
+/* Plaintext from TLS into the session, frame by frame. */
+static void
+conn_pump_plaintext(struct io_lcore *io, struct conn *c)
+{
+	while (c->state == CONN_OPEN) {
+		uint8_t *p;
+		uint32_t room = sess_in_space(&c->sess, &p);
+		int r = tls_conn_read(&c->tls, p, room);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			c->state = CONN_CLOSING;
+			break;
+		}
+		if (sess_in_commit(&c->sess, (uint32_t)r, io->now) >= SESS_CLOSING)
+			c->state = CONN_CLOSING;
+	}
+}
+
+static void
+conn_readable(struct io_lcore *io, struct conn *c)
+{
+	for (;;) {
+		uint8_t *p;
+		uint32_t room = tls_conn_rx_space(&c->tls, &p);
+		ssize_t r;
+
+		if (room == 0)
+			break; /* TLS has a full record buffered: it reads it below */
+		r = tp_recv(io->tp, c->h, p, room);
+		if (r == -EAGAIN)
+			break;
+		if (r <= 0) {
+			tls_conn_rx_eof(&c->tls);
+			if (r < 0 || c->state == CONN_TLS) {
+				conn_free(io, c, r < 0);
+				return;
+			}
+			break;
+		}
+		tls_conn_rx_commit(&c->tls, (uint32_t)r);
+	}
+	if (c->state == CONN_TLS)
+		conn_handshake(io, c);
+	conn_pump_plaintext(io, c);
+	if (c->tls.peer_eof && c->state == CONN_OPEN)
+		c->state = CONN_CLOSING;
+	conn_flush(io, c);
+}
+
+static void
+conn_accept(struct io_lcore *io, const struct tp_event *ev)
+{
+	struct conn *c;
+	uint32_t slot;
+
+	if (io->n_free == 0 || io->draining) {
+		io->st.refused_full++;
+		io->tp->ops->close(io->tp, ev->handle, true);
+		return;
+	}
+	slot = io->free_slots[--io->n_free];
+	c = &io->conns[slot];
+	if (tls_conn_init(&c->tls, io->tls, c->mem, TLS_RX_BYTES, c->mem + TLS_RX_BYTES,
+			  TLS_TX_BYTES) != 0) {
+		io->free_slots[io->n_free++] = slot;
+		io->tp->ops->close(io->tp, ev->handle, true);
+		return;
+	}
+	c->state = CONN_TLS;
+	c->h = ev->handle;
+	c->want_write = false;
+	c->hs_waiting = false;
+	c->pend_head = c->pend_tail = UINT32_MAX;
+	c->hs_deadline = io->now + io->a->cfg->handshake_timeout_ms;
+	io->st.accepted++;
+	io->tp->ops->watch(io->tp, c->h, slot, false);
+}
+
+/* ---- session environment ---- */
+
+static void
+env_auth(void *arg, struct sess *s, const uint8_t *token, uint32_t len, uint8_t role)
+{
+	struct io_lcore *io = io_of(arg);
+	struct conn *c = conn_of_sess(io, s);
+	struct auth_msg m = {
+		.conn = slot_of(io, c), .gen = c->gen, .role = role, .token_len = len
+	};
+
+	memcpy(m.token, token, len);
+	if (rte_ring_sp_enqueue_burst_elem(io->a->auth_req[io->index], &m, sizeof(m), 1, NULL) != 1)
+		sess_auth_done(s, WIRE_STATUS_UNAVAILABLE, NULL);
+}
+
+static int
+env_enqueue(void *arg, struct sess *s, uint32_t slot, uint32_t idx, const struct wire_job *job)
+{
+	struct io_lcore *io = io_of(arg);
+	struct conn *c = conn_of_sess(io, s);
+	struct wire_str qn = wire_job_queue(job);
+	int q = appliance_queue_find(io->a, qn.p, qn.len);
+	enum wire_status st = pol_check_job(s->principal, q >= 0 ? &io->a->queues[q] : NULL, job);
+	struct eng_job *obj;
+	struct msg m;
+
+	if (st != WIRE_STATUS_OK)
+		return st;
+	obj = job_get(io->a, eng_job_size(job));
+	if (!obj) {
+		io->st.job_mem_exhausted++;
+		return WIRE_STATUS_QUEUE_FULL; /* appliance memory is the bound: back off */
+	}
+	eng_job_fill(obj, job, io->a->wall_to_mono_ms);
+	m = (struct msg){ .type = MSG_ENQ,
+			  .slot = (uint16_t)slot,
+			  .conn = slot_of(io, c),
+			  .gen = c->gen,
+			  .idx = idx,
+			  .a = (uint64_t)(uintptr_t)obj,
+			  .b = (uint64_t)q };
+	if (!to_worker(io, &m)) {
+		job_put(io->a, obj);
+		io->st.enqueue_ring_full++;
+		return WIRE_STATUS_RATE_LIMITED;
+	}
+	return SESS_PENDING;
+}
+
+static enum wire_status
+env_subscribe(void *arg, struct sess *s, const struct wire_subscribe *sub)
+{
+	struct io_lcore *io = io_of(arg);
+	struct conn *c = conn_of_sess(io, s);
+	uint32_t n = wire_subscribe_queues_len(sub), i;
+	int qs[WIRE_SUBSCRIBE_QUEUES_MAX];
+	struct msg m = { .conn = slot_of(io, c), .gen = c->gen };
+
+	for (i = 0; i < n; i++) {
+		struct wire_str qn = wire_queue_weight_queue(wire_subscribe_queues_at(sub, i));
+
+		qs[i] = appliance_queue_find(io->a, qn.p, qn.len);
+		if (qs[i] < 0)
+			return WIRE_STATUS_UNKNOWN_QUEUE;
+		if (!pol_queue_allowed(s->principal, qn.p, qn.len))
+			return WIRE_STATUS_FORBIDDEN;
+	}
+	for (i = 0; i < n; i++) {
+		m.type = MSG_SUB_Q;
+		m.a = (uint64_t)qs[i];
+		m.b = wire_queue_weight_weight(wire_subscribe_queues_at(sub, i));
+		while (!to_worker(io, &m))
+			rte_pause();
+	}
+	m.type = MSG_SUB_END;
+	m.a = wire_subscribe_prefetch(sub);
+	while (!to_worker(io, &m))
+		rte_pause();
+	c->consumer = true;
+	return WIRE_STATUS_OK;
+}
+
+static void
+env_credit(void *arg, struct sess *s, uint32_t n)
+{
+	struct io_lcore *io = io_of(arg);
+	struct conn *c = conn_of_sess(io, s);
+	struct msg m = { .type = MSG_CREDIT, .conn = slot_of(io, c), .gen = c->gen, .a = n };
+
+	while (!to_worker(io, &m))
+		rte_pause();
+}
+
+static int
+env_settle(void *arg, struct sess *s, uint32_t slot, uint32_t idx, enum sess_op op,
+	   uint64_t lease_id, uint32_t ms, bool dead)
+{
+	struct io_lcore *io = io_of(arg);
+	struct conn *c = conn_of_sess(io, s);
+	struct msg m = { .type = MSG_SETTLE,
+			 .x = (uint8_t)op,
+			 .slot = (uint16_t)slot,
+			 .conn = slot_of(io, c),
+			 .gen = c->gen,
+			 .idx = idx,
+			 .a = lease_id,
+			 .b = ms | (uint64_t)dead << 32 };
+
+	if (eng_lease_worker(lease_id) != 0)
+		return WIRE_STATUS_LEASE_NOT_FOUND;
+	if (!to_worker(io, &m))
+		return WIRE_STATUS_RATE_LIMITED;
+	return SESS_PENDING;
+}
+
+static uint64_t
+env_wall(void *arg)
+{
+	(void)arg;
+	return wall_ms();
+}
+
+/* ---- messages from the worker and the main lcore ---- */
+
+static struct conn *
+conn_for(struct io_lcore *io, uint32_t slot, uint32_t gen)
+{
+	struct conn *c;
+
+	if (slot >= io->max_conns)
+		return NULL;
+	c = &io->conns[slot];
+	if (c->gen != gen || c->state == CONN_FREE) {
+		io->st.stale_msgs++;
+		return NULL;
+	}
+	return c;
+}
+
+static void
+from_worker(struct io_lcore *io)
+{
+	struct msg in[BURST];
+	unsigned n, i;
+
+	/* Deliveries need a pending entry each: take no more than we can hold. */
+	n = rte_ring_sc_dequeue_burst_elem(io->a->from_worker[io->index], in, sizeof(in[0]), BURST,
+					   NULL);
+	for (i = 0; i < n; i++) {
+		const struct msg *m = &in[i];
+		struct conn *c = conn_for(io, m->conn, m->gen);
+
+		if (m->type == MSG_DELIVER) {
+			uint32_t p;
+
+			if (!c || c->state != CONN_OPEN || io->pend_free == UINT32_MAX) {
+				/* Lost delivery: the lease times out or fails with the consumer. */
+				job_put(io->a, (struct eng_job *)(uintptr_t)m->a);
+				io->st.deliveries_dropped++;
+				continue;
+			}
+			p = io->pend_free;
+			io->pend_free = io->pend[p].next;
+			io->pend[p].m = *m;
+			io->pend[p].next = UINT32_MAX;
+			if (c->pend_head == UINT32_MAX)
+				c->pend_head = p;
+			else
+				io->pend[c->pend_tail].next = p;
+			c->pend_tail = p;
+			conn_flush(io, c);
+			continue;
+		}
+		if (!c)
+			continue;
+		sess_job_done(&c->sess, m->slot, m->idx, (enum wire_status)m->x,
+			      (struct wire_jobid){ m->a, m->b });
+		conn_flush(io, c);
+	}
+}
+
+static void
+from_main(struct io_lcore *io)
+{
+	struct auth_msg m;
+
+	while (rte_ring_sc_dequeue_burst_elem(io->a->auth_resp[io->index], &m, sizeof(m), 1,
+					      NULL) == 1) {
+		struct conn *c = conn_for(io, m.conn, m.gen);
+
+		if (!c || c->state != CONN_OPEN)
+			continue;
+		sess_auth_done(&c->sess, (enum wire_status)m.status,
+			       m.status == WIRE_STATUS_OK ? &io->a->auth.e[m.principal].principal
+							  : NULL);
+		if (c->sess.state >= SESS_CLOSING)
+			c->state = CONN_CLOSING;
+		conn_flush(io, c);
+	}
+}
+
+/* Deadlines, deferred handshakes and draining, every TICK_MS. */
+static void
+timers(struct io_lcore *io)
+{
+	uint32_t i;
+
+	for (i = 0; i < io->max_conns; i++) {
+		struct conn *c = &io->conns[i];
+
+		if (c->state == CONN_FREE)
+			continue;
+		if (c->state == CONN_TLS && io->now >= c->hs_deadline) {
+			io->st.handshake_timeouts++;
+			conn_free(io, c, true);
+			continue;
+		}
+		if (c->state == CONN_TLS && c->hs_waiting) {
+			conn_handshake(io, c);
+			conn_pump_plaintext(io, c);
+			conn_flush(io, c);
+			continue;
+		}
+		if (c->state == CONN_OPEN) {
+			if (io->draining && c->sess.state == SESS_OPEN && c->sess.unacked == 0)
+				sess_goodbye(&c->sess, WIRE_STATUS_SHUTTING_DOWN,
+					     "appliance is shutting down");
+			if (sess_tick(&c->sess, io->now) >= SESS_CLOSING)
+				c->state = CONN_CLOSING;
+			if (c->state == CONN_CLOSING || c->pend_head != UINT32_MAX || c->want_write)
+				conn_flush(io, c);
+		} else if (c->state == CONN_CLOSING) {
+			conn_flush(io, c);
+		}
+	}
+}
+
+/*
+ * One pass: network events, worker results, authentication answers, timers.
+ * Returns false once draining has finished.
+ */
+bool
+io_lcore_poll(struct io_lcore *io)
+{
+	struct tp_event ev[EVENTS];
+	int n, i;
+
+	io->now = mono_ms();
+	io->hs_budget = io->a->cfg->handshakes_per_poll;
+	if (!io->draining && atomic_load(&io->a->quit)) {
+		io->draining = true;
+		io->drain_deadline = io->now + io->a->cfg->drain_timeout_ms;
+	}
+	n = tp_poll(io->tp, ev, EVENTS, 0);
+	for (i = 0; i < n; i++) {
+		struct conn *c;
+
+		if (ev[i].flags & TP_EV_ACCEPT) {
+			conn_accept(io, &ev[i]);
+			continue;
+		}
+		c = &io->conns[ev[i].user];
+		if (ev[i].user >= io->max_conns || c->state == CONN_FREE || c->h != ev[i].handle)
+			continue;
+		if (ev[i].flags & TP_EV_CLOSED)
+			conn_free(io, c, true);
+		else if (ev[i].flags & TP_EV_READ)
+			conn_readable(io, c);
+		else if (ev[i].flags & TP_EV_WRITE)
+			conn_flush(io, c);
+	}
+	from_worker(io);
+	from_main(io);
+	if (io->now >= io->next_tick) {
+		io->next_tick = io->now + TICK_MS;
+		timers(io);
+	}
+	if (io->draining) {
+		if (io->n_free == io->max_conns)
+			return false;
+		if (io->now >= io->drain_deadline) {
+			uint32_t s;
+
+			for (s = 0; s < io->max_conns; s++)
+				if (io->conns[s].state != CONN_FREE)
+					conn_free(io, &io->conns[s], true);
+			return false;
+		}
+	}
+	return true;
+}
+
+struct io_lcore *
+io_lcore_create(struct appliance *a, unsigned index, struct transport *tp, struct tls_ctx *tls)
+{
+	const struct sluiced_cfg *cfg = a->cfg;
+	struct io_lcore *io =
+		rte_zmalloc_socket("io", sizeof(*io), RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	size_t per_conn = TLS_RX_BYTES + TLS_TX_BYTES + sess_mem_size(&a->sess_cfg);
+	uint32_t i, n_pend;
+
+	if (!io)
+		return NULL;
+	io->a = a;
+	io->index = index;
+	io->tp = tp;
+	io->tls = tls;
+	io->max_conns = cfg->max_conns;
+	io->env = (struct sess_env){ .arg = io,
+				     .auth = env_auth,
+				     .enqueue = env_enqueue,
+				     .subscribe = env_subscribe,
+				     .credit = env_credit,
+				     .settle = env_settle,
+				     .wall_ms = env_wall };
+	io->conns = calloc(cfg->max_conns, sizeof(*io->conns));
+	io->free_slots = calloc(cfg->max_conns, sizeof(*io->free_slots));
+	/* Deliveries held while a consumer reads slowly: credit bounds them. */
+	n_pend = cfg->max_conns * 64;
+	io->pend = calloc(n_pend, sizeof(*io->pend));
+	if (!io->conns || !io->free_slots || !io->pend)
+		goto fail;
+	for (i = 0; i < n_pend; i++)
+		io->pend[i].next = i + 1 < n_pend ? i + 1 : UINT32_MAX;
+	io->pend_free = 0;
+	/*
+	 * Connection memory is reserved at start (calloc: pages are committed only
+	 * when a connection touches them), never allocated per connection.
+	 */
+	for (i = 0; i < cfg->max_conns; i++) {
+		io->conns[i].mem = calloc(1, per_conn);
+		if (!io->conns[i].mem)
+			goto fail;
+		io->free_slots[io->n_free++] = cfg->max_conns - 1 - i;
+	}
+	return io;
+fail:
+	io_lcore_free(io);
+	return NULL;
+}
+
+void
+io_lcore_free(struct io_lcore *io)
+{
+	uint32_t i;
+
+	if (!io)
+		return;
+	if (io->conns) {
+		for (i = 0; i < io->max_conns; i++) {
+			if (io->conns[i].state != CONN_FREE)
+				conn_free(io, &io->conns[i], true);
+			free(io->conns[i].mem);
+		}
+	}
+	free(io->conns);
+	free(io->free_slots);
+	free(io->pend);
+	if (io->tp)
+		io->tp->ops->destroy(io->tp);
+	rte_free(io);
+}

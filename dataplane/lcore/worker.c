@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcore: owns the queue engine. Requests come from each I/O lcore's
+ * ring, results and deliveries go back on the paired ring. A reply that does
+ * not fit its ring waits in a per-I/O backlog; while any backlog is non-empty
+ * the worker takes no new requests and leases nothing (backpressure, never a
+ * dropped acknowledgement).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "lcore.h"
+
+#define BURST 64
+#define BACKLOG (4 * BURST * 16)
+
+struct consumer_map {
+	uint32_t gen;
+	int32_t consumer; /* engine consumer, -1 none */
+	uint8_t n_subs;
+	struct eng_sub subs[WIRE_SUBSCRIBE_QUEUES_MAX];
+};
+
+struct backlog {
+	uint32_t head, tail; /* FIFO of msgs [head, tail) mod BACKLOG */
+	struct msg m[BACKLOG];
+};
+
+struct worker_lcore {
+	struct appliance *a;
+	struct eng *eng;
+	unsigned max_conns;
+	struct consumer_map *map[SLUICED_IO_MAX];
+	struct backlog *out[SLUICED_IO_MAX];
+	struct eng_delivery deliv[BURST];
+	uint64_t now;
+};
+
+static void
+free_job_cb(struct eng_job *job, void *arg)
+{
+	job_put(arg, job);
+}
+
+static void
+send_msg(struct worker_lcore *w, unsigned io, const struct msg *m)
+{
+	struct backlog *b = w->out[io];
+
+	if (b->head == b->tail &&
+	    rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io], m, sizeof(*m), 1, NULL) == 1)
+		return;
+	/* Bounded: the loop stops taking requests while a backlog exists. */
+	b->m[b->tail % BACKLOG] = *m;
+	b->tail++;
+}
+
+/* Flush a backlog; true when it is empty. */
+static bool
+flush_backlog(struct worker_lcore *w, unsigned io)
+{
+	struct backlog *b = w->out[io];
+
+	while (b->head != b->tail) {
+		if (rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io], &b->m[b->head % BACKLOG],
+						   sizeof(struct msg), 1, NULL) != 1)
+			return false;
+		b->head++;
+	}
+	return true;
+}
+
+static struct consumer_map *
+map_of(struct worker_lcore *w, unsigned io, const struct msg *m, bool reset_if_new)
+{
+	struct consumer_map *c;
+
+	if (m->conn >= w->max_conns)
+		return NULL;
+	c = &w->map[io][m->conn];
+	if (c->gen != m->gen) {
+		if (!reset_if_new)
+			return NULL;
+		if (c->consumer >= 0) /* slot reused: the old consumer is gone */
+			eng_consumer_remove(w->eng, (uint32_t)c->consumer, w->now);
+		c->gen = m->gen;
+		c->consumer = -1;
+		c->n_subs = 0;
+	}
+	return c;
+}
+
+static void
+reply(struct worker_lcore *w, unsigned io, const struct msg *req, uint8_t type, uint8_t status,
+      uint64_t a, uint64_t b)
+{
+	struct msg r = *req;
+
+	r.type = type;
+	r.x = status;
+	r.a = a;
+	r.b = b;
+	send_msg(w, io, &r);
+}
+
+static void
+handle(struct worker_lcore *w, unsigned io, const struct msg *m)
+{
+	struct consumer_map *c;
+	enum wire_status st;
+	struct wire_jobid id;
+
+	switch (m->type) {
+	case MSG_ENQ: {
+		struct eng_job *job = (struct eng_job *)(uintptr_t)m->a;
+
+		st = eng_enqueue(w->eng, (uint16_t)m->b, job, w->now, &id);
+		if (st != WIRE_STATUS_OK)
+			job_put(w->a, job); /* refused: the engine never owned it */
+		reply(w, io, m, MSG_ENQ_DONE, (uint8_t)st, id.hi, id.lo);
+		break;
+	}
+	case MSG_SUB_Q:
+		c = map_of(w, io, m, true);
+		if (c && c->consumer < 0 && c->n_subs < WIRE_SUBSCRIBE_QUEUES_MAX)
+			c->subs[c->n_subs++] = (struct eng_sub){ .queue = (uint16_t)m->a,
+								 .weight = (uint16_t)m->b };
+		break;
+	case MSG_SUB_END:
+		c = map_of(w, io, m, true);
+		if (c && c->consumer < 0 && c->n_subs) {
+			int rc = eng_consumer_add(w->eng, (uint64_t)io << 32 | m->conn, c->subs,
+						  c->n_subs, (uint32_t)m->a);
+
+			c->consumer = rc >= 0 ? rc : -1;
+		}
+		break;
+	case MSG_CREDIT:
+		c = map_of(w, io, m, false);
+		if (c && c->consumer >= 0)
+			eng_consumer_credit(w->eng, (uint32_t)c->consumer, (uint32_t)m->a);
+		break;
+	case MSG_SETTLE:
+		c = map_of(w, io, m, false);
+		if (!c || c->consumer < 0)
+			st = WIRE_STATUS_LEASE_NOT_FOUND;
+		else if (m->x == SESS_OP_COMPLETE)
+			st = eng_complete(w->eng, (uint32_t)c->consumer, m->a, w->now);
+		else if (m->x == SESS_OP_FAIL)
+			st = eng_fail(w->eng, (uint32_t)c->consumer, m->a, (uint32_t)m->b,
+				      (m->b >> 32) != 0, w->now);
+		else
+			st = eng_extend(w->eng, (uint32_t)c->consumer, m->a, (uint32_t)m->b,
+					w->now);
+		reply(w, io, m, MSG_SETTLE_DONE, (uint8_t)st, 0, 0);
+		break;
+	case MSG_GONE:
+		c = map_of(w, io, m, false);
+		if (c && c->consumer >= 0) {
+			eng_consumer_remove(w->eng, (uint32_t)c->consumer, w->now);
+			c->consumer = -1;
+		}
+		if (c)
+			c->gen = UINT32_MAX;
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+dispatch(struct worker_lcore *w)
+{
+	uint32_t n = eng_dispatch(w->eng, w->now, w->deliv, BURST), i;
+
+	for (i = 0; i < n; i++) {
+		const struct eng_delivery *d = &w->deliv[i];
+		uint64_t cookie = eng_consumer_cookie(w->eng, d->consumer);
+		unsigned io = (unsigned)(cookie >> 32);
+		uint32_t conn = (uint32_t)cookie;
+		struct msg m = {
+			.type = MSG_DELIVER,
+			.slot = d->attempt,
+			.conn = conn,
+			.gen = w->map[io][conn].gen,
+			.idx = d->lease_timeout_ms,
+			.a = (uint64_t)(uintptr_t)d->job,
+			.b = d->lease_id,
+		};
+
+		/* The I/O lcore reads the job to encode it: hold a reference. */
+		atomic_fetch_add(&job_hdr_of(d->job)->refs, 1);
+		send_msg(w, io, &m);
+	}
+}
+
+void
+worker_lcore_poll(struct worker_lcore *w)
+{
+	struct msg in[BURST];
+	bool clear = true;
+	unsigned io, i, n;
+
+	w->now = mono_ms();
+	for (io = 0; io < w->a->n_io; io++)
+		clear &= flush_backlog(w, io);
+	if (!clear)
+		return;
+	for (io = 0; io < w->a->n_io; io++) {
+		n = rte_ring_sc_dequeue_burst_elem(w->a->to_worker[io], in, sizeof(in[0]), BURST,
+						   NULL);
+		for (i = 0; i < n; i++)
+			handle(w, io, &in[i]);
+	}
+	eng_advance(w->eng, w->now);
+	dispatch(w);
+}
+
+struct worker_lcore *
+worker_lcore_create(struct appliance *a)
+{
+	const struct sluiced_cfg *cfg = a->cfg;
+	struct worker_lcore *w =
+		rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+	struct eng_cfg ec = {
+		.worker_id = 0,
+		.max_queues = a->n_queues,
+		.max_jobs = cfg->max_jobs,
+		.max_consumers = a->n_io * cfg->max_conns,
+		.dedup_entries = cfg->dedup_entries,
+		.seed = wall_ms() ^ ((uint64_t)rte_rdtsc() << 17),
+		.free_job = free_job_cb,
+		.free_arg = a,
+	};
+	unsigned io, q;
+
+	if (!w)
+		return NULL;
+	w->a = a;
+	w->max_conns = cfg->max_conns;
+	w->eng = eng_create(&ec);
+	if (!w->eng)
+		goto fail;
+	for (q = 0; q < a->n_queues; q++) {
+		if (eng_queue_add(w->eng, &cfg->queue_cfg[q]) != (int)q) {
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	for (io = 0; io < a->n_io; io++) {
+		unsigned c;
+
+		w->map[io] = rte_zmalloc("consumer_map",
+					 sizeof(struct consumer_map) * cfg->max_conns, 0);
+		w->out[io] = rte_zmalloc("backlog", sizeof(struct backlog), 0);
+		if (!w->map[io] || !w->out[io])
+			goto fail;
+		for (c = 0; c < cfg->max_conns; c++) {
+			w->map[io][c].consumer = -1;
+			w->map[io][c].gen = UINT32_MAX;
+		}
+	}
+	return w;
+fail:
+	worker_lcore_free(w);
+	return NULL;
+}
+
+void
+worker_lcore_free(struct worker_lcore *w)
+{
+	unsigned io;
+
+	if (!w)
+		return;
+	if (w->eng)
+		eng_free(w->eng);
+	for (io = 0; io < SLUICED_IO_MAX; io++) {
+		rte_free(w->map[io]);
+		rte_free(w->out[io]);
+	}
+	rte_free(w);
+}

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sluiced: the appliance. Sets up the EAL, the rings and job pools, assigns
+ * lcore roles, then runs: I/O and worker lcores poll; the main lcore answers
+ * authentication requests and watches for SIGINT/SIGTERM, on which every
+ * session is told Goodbye{ShuttingDown} once its batches are acknowledged.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "config.h"
+#include "lcore.h"
+
+#define RING_SIZE 8192
+#define AUTH_RING_SIZE 1024
+
+static volatile sig_atomic_t got_signal;
+
+struct lcore_role {
+	struct appliance *a;
+	struct io_lcore *io;
+	struct worker_lcore *worker;
+};
+
+uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+appliance_queue_find(const struct appliance *a, const char *name, uint32_t len)
+{
+	unsigned i;
+
+	/* Few queues per appliance in v1; a hash table replaces this with ctld's config. */
+	for (i = 0; i < a->n_queues; i++)
+		if (strlen(a->queues[i].name) == len && memcmp(a->queues[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Main lcore's slow path: token -> principal, role check, answer. */
+void
+main_lcore_poll(struct appliance *a)
+{
+	unsigned io;
+
+	for (io = 0; io < a->n_io; io++) {
+		struct auth_msg m;
+
+		while (rte_ring_sc_dequeue_burst_elem(a->auth_req[io], &m, sizeof(m), 1, NULL) ==
+		       1) {
+			int p = auth_lookup(&a->auth, m.token, m.token_len);
+
+			memset(m.token, 0, sizeof(m.token)); /* no secrets linger in rings */
+			m.status = WIRE_STATUS_OK;
+			if (p < 0)
+				m.status = WIRE_STATUS_UNAUTHENTICATED;
+			else if ((m.role & ~a->auth.e[p].principal.roles) != 0)
+				m.status = WIRE_STATUS_FORBIDDEN;
+			m.principal = (uint16_t)(p < 0 ? 0 : p);
+			while (rte_ring_sp_enqueue_burst_elem(a->auth_resp[io], &m, sizeof(m), 1,
+							      NULL) != 1)
+				rte_pause();
+		}
+	}
+}
+
+static int
+lcore_loop(void *arg)
+{
+	struct lcore_role *r = arg;
+	struct appliance *a = r->a;
+	bool io_running = r->io != NULL;
+
+	for (;;) {
+		if (io_running && !io_lcore_poll(r->io)) {
+			io_running = false;
+			atomic_fetch_add(&a->io_done, 1);
+		}
+		if (r->worker) {
+			worker_lcore_poll(r->worker);
+			/* The worker outlives the I/O lcores: their drains need its acks. */
+			if (atomic_load(&a->io_done) == a->n_io)
+				break;
+		} else if (!io_running) {
+			break;
+		}
+	}
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int
+make_pools(struct appliance *a, const struct sluiced_cfg *cfg)
+{
+	/* Size classes for job objects; the last holds the largest job allowed. */
+	uint32_t top = JOB_HDR_BYTES + 256 + cfg->max_payload_bytes + 8192 +
+		       WIRE_HEADERS_MAX * (WIRE_HEADER_KEY_MAX + WIRE_HEADER_VALUE_MAX + 3);
+	uint32_t sizes[JOB_CLASSES] = { 1024, 8192, 65536, top };
+	uint64_t budget = (uint64_t)cfg->job_mem_mb << 20;
+	unsigned c;
+
+	for (c = 0; c < JOB_CLASSES; c++) {
+		char name[32];
+		uint64_t n = budget / JOB_CLASSES / sizes[c];
+
+		if (sizes[c] > top)
+			sizes[c] = top;
+		if (n < 64)
+			n = 64;
+		snprintf(name, sizeof(name), "jobs_%u", sizes[c]);
+		a->job_class_bytes[c] = sizes[c];
+		/* per-lcore cache: the EAL wants cache * 1.5 <= n */
+		a->jobs[c] = rte_mempool_create(name, (unsigned)n, sizes[c], n >= 192 ? 64 : 0, 0,
+						NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+		if (!a->jobs[c]) {
+			fprintf(stderr,
+				"sluiced: cannot create job pool of %lu x %u bytes: %s (give the "
+				"EAL more memory with -m, or lower --job-mem-mb)\n",
+				(unsigned long)n, sizes[c], rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+make_rings(struct appliance *a)
+{
+	unsigned io;
+
+	for (io = 0; io < a->n_io; io++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "to_worker_%u", io);
+		a->to_worker[io] =
+			rte_ring_create_elem(name, sizeof(struct msg), RING_SIZE,
+					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "from_worker_%u", io);
+		a->from_worker[io] =
+			rte_ring_create_elem(name, sizeof(struct msg), RING_SIZE,
+					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "auth_req_%u", io);
+		a->auth_req[io] =
+			rte_ring_create_elem(name, sizeof(struct auth_msg), AUTH_RING_SIZE,
+					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "auth_resp_%u", io);
+		a->auth_resp[io] =
+			rte_ring_create_elem(name, sizeof(struct auth_msg), AUTH_RING_SIZE,
+					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!a->to_worker[io] || !a->from_worker[io] || !a->auth_req[io] ||
+		    !a->auth_resp[io]) {
+			fprintf(stderr, "sluiced: cannot create rings: %s\n",
+				rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Pick I/O and worker lcores among the EAL's worker lcores. */
+static int
+assign_roles(struct sluiced_cfg *cfg, unsigned *worker)
+{
+	unsigned lc, first = RTE_MAX_LCORE, last = RTE_MAX_LCORE, i;
+
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		if (first == RTE_MAX_LCORE)
+			first = lc;
+		last = lc;
+	}
+	if (first == RTE_MAX_LCORE) {
+		fprintf(stderr, "sluiced: needs at least 2 lcores (main + one more), e.g. "
+				"--lcores 0@0,1@0 on one CPU\n");
+		return -1;
+	}
+	if (!cfg->roles_given || cfg->n_io == 0) {
+		cfg->n_io = 1;
+		cfg->io_lcores[0] = first;
+	}
+	*worker = cfg->roles_given && cfg->worker_lcore ? cfg->worker_lcore : last;
+	for (i = 0; i < cfg->n_io; i++) {
+		if (cfg->io_lcores[i] >= RTE_MAX_LCORE ||
+		    !rte_lcore_is_enabled(cfg->io_lcores[i]) ||
+		    cfg->io_lcores[i] == rte_get_main_lcore()) {
+			fprintf(stderr,
+				"sluiced: --io-lcores %u is not an enabled non-main EAL lcore\n",
+				cfg->io_lcores[i]);
+			return -1;
+		}
+	}
+	if (*worker >= RTE_MAX_LCORE || !rte_lcore_is_enabled(*worker) ||
+	    *worker == rte_get_main_lcore()) {
+		fprintf(stderr, "sluiced: --worker-lcore %u is not an enabled non-main EAL lcore\n",
+			*worker);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+print_stats(const struct appliance *a)
+{
+	unsigned c;
+
+	printf("sluiced: stopped; job pools in use:");
+	for (c = 0; c < JOB_CLASSES; c++)
+		printf(" %u", rte_mempool_in_use_count(a->jobs[c]));
+	printf("\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct sluiced_cfg cfg;
+	static struct appliance a;
+	static struct lcore_role roles[RTE_MAX_LCORE];
+	static struct tls_ctx tls[SLUICED_IO_MAX];
+	struct tls_params tp;
+	struct worker_lcore *worker = NULL;
+	unsigned worker_lc, i, lc;
+	char err[512];
+	int n, rc, status = 1;
+
+	/* --help and --hash-token work without the EAL. */
+	for (i = 1; i < (unsigned)argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+		    !strcmp(argv[i], "--hash-token")) {
+			char **rest = argv + i - 1;
+
+			rc = sluiced_config_parse(&cfg, argc - (int)i + 1, rest, err, sizeof(err));
+			if (rc == 1)
+				return 0;
+			break;
+		}
+	}
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "sluiced: EAL initialisation failed: %s\n",
+			rte_strerror(rte_errno));
+		return 2;
+	}
+	argv[n] = argv[0];
+	rc = sluiced_config_parse(&cfg, argc - n, argv + n, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "sluiced: %s\n", err);
+		rte_eal_cleanup();
+		return rc < 0 ? 2 : 0;
+	}
+	if (assign_roles(&cfg, &worker_lc))
+		goto out_cfg;
+	a.cfg = &cfg;
+	a.n_io = cfg.n_io;
+	a.queues = cfg.queue_pol;
+	a.n_queues = cfg.n_queues;
+	a.wall_to_mono_ms = (int64_t)mono_ms() - (int64_t)wall_ms();
+	if (wire_limits_init(&a.sess_cfg.lim, cfg.max_frame_bytes, cfg.max_payload_bytes,
+			     cfg.max_batch_jobs)) {
+		fprintf(stderr, "sluiced: a frame limit is above its cap\n");
+		goto out_cfg;
+	}
+	a.sess_cfg.max_unacked_batches = cfg.max_unacked_batches;
+	a.sess_cfg.hello_timeout_ms = cfg.hello_timeout_ms;
+	a.sess_cfg.idle_timeout_ms = cfg.idle_timeout_ms;
+	a.sess_cfg.heartbeat_ms = cfg.heartbeat_ms;
+	a.sess_cfg.server_name = cfg.server_name;
+	for (i = 0; i < cfg.n_queues; i++) {
+		cfg.queue_pol[i].worker = 0;
+		if (cfg.queue_pol[i].max_payload_bytes > cfg.max_payload_bytes)
+			cfg.queue_pol[i].max_payload_bytes = cfg.max_payload_bytes;
+	}
+	if (auth_load(&a.auth, cfg.tokens_file, err, sizeof(err))) {
+		fprintf(stderr, "sluiced: %s\n", err);
+		status = 2;
+		goto out_cfg;
+	}
+	tp = (struct tls_params){ .server = true,
+				  .cert_file = cfg.cert_file,
+				  .key_file = cfg.key_file,
+				  .ca_file = cfg.client_ca_file,
+				  .client_cert = cfg.client_cert,
+				  .ticket_lifetime_s = cfg.ticket_lifetime_s };
+	for (i = 0; i < cfg.n_io; i++) {
+		if (tls_ctx_init(&tls[i], &tp, err, sizeof(err))) {
+			fprintf(stderr, "sluiced: TLS: %s\n", err);
+			status = 2;
+			goto out_cfg;
+		}
+	}
+	/* One ticket key for every lcore, so a resumed session may land anywhere. */
+	if (cfg.ticket_lifetime_s) {
+		struct tls_ticket_key k = { .id = (uint32_t)wall_ms() };
+
+		if (mbedtls_ctr_drbg_random(&tls[0].drbg, k.key, sizeof(k.key)) != 0)
+			goto out_cfg;
+		for (i = 0; i < cfg.n_io; i++)
+			tls_ctx_set_ticket_keys(&tls[i], &k, 1);
+		memset(&k, 0, sizeof(k));
+	}
+	if (make_rings(&a) || make_pools(&a, &cfg))
+		goto out_cfg;
+	worker = worker_lcore_create(&a);
+	if (!worker) {
+		fprintf(stderr, "sluiced: cannot create the worker: %s\n", strerror(errno));
+		goto out_cfg;
+	}
+	roles[worker_lc] = (struct lcore_role){ .a = &a, .worker = worker };
+	for (i = 0; i < cfg.n_io; i++) {
+		struct transport *t = transport_kernel_create(cfg.max_conns);
+		char addr[INET_ADDRSTRLEN];
+
+		if (!t || (rc = t->ops->listen(t, cfg.listen_addr, cfg.listen_port)) != 0) {
+			inet_ntop(AF_INET, &cfg.listen_addr, addr, sizeof(addr));
+			fprintf(stderr, "sluiced: cannot listen on %s:%u: %s\n", addr,
+				ntohs(cfg.listen_port), strerror(t ? -rc : errno));
+			if (t)
+				t->ops->destroy(t);
+			goto out_lcores;
+		}
+		roles[cfg.io_lcores[i]].a = &a;
+		roles[cfg.io_lcores[i]].io = io_lcore_create(&a, i, t, &tls[i]);
+		if (!roles[cfg.io_lcores[i]].io) {
+			fprintf(stderr, "sluiced: cannot create I/O lcore %u\n", cfg.io_lcores[i]);
+			t->ops->destroy(t);
+			goto out_lcores;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	{
+		char addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &cfg.listen_addr, addr, sizeof(addr));
+		printf("sluiced: listening on %s:%u (%s transport), %u I/O lcore(s), worker on "
+		       "lcore %u, %u queue(s), %u principal(s)\n",
+		       addr, ntohs(cfg.listen_port), cfg.transport, cfg.n_io, worker_lc,
+		       cfg.n_queues, a.auth.n);
+		fflush(stdout);
+	}
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		if (roles[lc].a)
+			rte_eal_remote_launch(lcore_loop, &roles[lc], lc);
+	}
+	while (atomic_load(&a.io_done) < a.n_io) {
+		main_lcore_poll(&a);
+		if (got_signal && !atomic_load(&a.quit)) {
+			printf("sluiced: signal %d: draining\n", (int)got_signal);
+			fflush(stdout);
+			atomic_store(&a.quit, 1);
+		}
+		usleep(100);
+	}
+	rte_eal_mp_wait_lcore();
+	status = 0;
+out_lcores:
+	if (status != 0) {
+		atomic_store(&a.quit, 2);
+		atomic_store(&a.io_done, a.n_io);
+		rte_eal_mp_wait_lcore();
+	}
+	for (lc = 0; lc < RTE_MAX_LCORE; lc++)
+		if (roles[lc].io)
+			io_lcore_free(roles[lc].io);
+	worker_lcore_free(worker);
+	if (status == 0)
+		print_stats(&a);
+	for (i = 0; i < JOB_CLASSES; i++)
+		rte_mempool_free(a.jobs[i]);
+	for (i = 0; i < a.n_io; i++) {
+		rte_ring_free(a.to_worker[i]);
+		rte_ring_free(a.from_worker[i]);
+		rte_ring_free(a.auth_req[i]);
+		rte_ring_free(a.auth_resp[i]);
+	}
+out_cfg:
+	for (i = 0; i < SLUICED_IO_MAX; i++)
+		if (tls[i].server)
+			tls_ctx_free(&tls[i]);
+	auth_free(&a.auth);
+	rte_eal_cleanup();
+	return status;
+}
