@@ -1,0 +1,462 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""sluiced end-to-end cases (kernel transport). Usage:
+  cases.py SLUICED GEN_CERTS FLATC SCHEMA CASE [CASE...]   ('all' runs every case)
+Each case starts its own sluiced, drives it with real TLS clients and stops it
+with SIGTERM, checking a clean exit with every job object returned."""
+import os
+import socket
+import ssl
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (Client, Env, Sluiced, TOKEN, TOKEN_NARROW,  # noqa: E402
+                     TOKEN_PRODUCER)
+
+OK, DUPLICATE, QUEUE_FULL, RATE_LIMITED, UNAUTHENTICATED, FORBIDDEN, UNKNOWN_QUEUE, \
+    TOO_LARGE, INVALID, REFUSED_SERIALIZATION, CONTENT_TYPE_REFUSED, PRIORITY_TOO_HIGH, \
+    SHUTTING_DOWN, LEASE_NOT_FOUND, LEASE_EXPIRED, TIMEOUT = range(16)
+UNIQUE_CONFLICT = 20
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def case_accounting(env):
+    """5,000 jobs in batches of 100 over two producers; every one delivered once."""
+    s = Sluiced(env, ["work,max_jobs=10000"])
+    try:
+        sent = set()
+        for p in range(2):
+            c = Client(s)
+            c.hello()
+            for b in range(25):
+                jobs = []
+                for i in range(100):
+                    jid = (p + 1, b * 1000 + i + 1)
+                    jobs.append({"queue": "work", "payload": b"%d" % i, "id": jid})
+                    sent.add(jid)
+                c.enqueue(jobs)
+                _, st, ids = c.ack()
+                assert st == [OK] * 100, st
+                assert set(ids) <= sent
+            c.close()
+        cons = Client(s)
+        cons.hello()
+        cons.subscribe(["work"], prefetch=256)
+        got, leases = [], []
+        while len(got) < len(sent):
+            d = cons.deliver()
+            got.append(d["id"])
+            leases.append(d["lease"])
+            if len(leases) == 128:
+                assert cons.settle("complete", leases) == [OK] * 128
+                cons.credit(128)
+                leases = []
+        if leases:
+            assert cons.settle("complete", leases) == [OK] * len(leases)
+        assert len(got) == len(set(got)) == len(sent), "duplicate or missing deliveries"
+        assert set(got) == sent
+        assert not cons.stash, f"unexpected extra frames {[n for n, _ in cons.stash]}"
+        cons.sock.settimeout(0.5)
+        try:
+            extra = cons.recv()
+            raise AssertionError(f"unexpected extra frame {extra[0]}")
+        except (socket.timeout, ssl.SSLError):
+            pass
+        cons.close()
+    finally:
+        s.stop()
+
+
+def case_priority(env):
+    """Strict priority within a queue, FIFO within a level."""
+    s = Sluiced(env, ["p"])
+    try:
+        c = Client(s)
+        c.hello()
+        order = [3, 15, 0, 7, 15, 3, 0, 9]
+        c.enqueue([{"queue": "p", "priority": pr, "payload": b"%d" % i}
+                   for i, pr in enumerate(order)])
+        assert c.ack()[1] == [OK] * len(order)
+        c.subscribe(["p"], prefetch=len(order))
+        got = [c.deliver() for _ in order]
+        want = sorted(range(len(order)), key=lambda i: (-order[i], i))
+        assert [int(d["payload"]) for d in got] == want, [d["payload"] for d in got]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_delayed(env):
+    """A delayed job is never leased before not_before; an immediate one is at once."""
+    s = Sluiced(env, ["d"])
+    try:
+        c = Client(s)
+        c.hello()
+        due = now_ms() + 1200
+        c.enqueue([{"queue": "d", "payload": b"later", "not_before_ms": due},
+                   {"queue": "d", "payload": b"now"}])
+        assert c.ack()[1] == [OK, OK]
+        c.subscribe(["d"], prefetch=2)
+        first = c.deliver()
+        assert first["payload"] == b"now"
+        second = c.deliver()
+        arrived = now_ms()
+        assert second["payload"] == b"later"
+        assert arrived >= due, f"delivered {due - arrived} ms early"
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_lease_expiry(env):
+    """An unsettled lease expires and the job is redelivered with attempt + 1."""
+    s = Sluiced(env, ["l,lease_ms=300"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "l", "payload": b"x"}])
+        c.ack()
+        c.subscribe(["l"], prefetch=2)
+        a = c.deliver()
+        assert a["attempt"] == 1 and a["lease_timeout_ms"] == 300
+        t0 = time.time()
+        b = c.deliver()
+        waited = time.time() - t0
+        assert b["attempt"] == 2 and b["id"] == a["id"]
+        assert waited >= 0.25, f"redelivered after {waited:.3f} s"
+        assert c.settle("complete", [a["lease"]]) == [LEASE_EXPIRED]
+        assert c.settle("complete", [b["lease"]]) == [OK]
+        assert c.settle("complete", [b["lease"]]) == [LEASE_NOT_FOUND]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_extend(env):
+    """Extending a lease keeps it alive past its timeout."""
+    s = Sluiced(env, ["x,lease_ms=400"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "x"}])
+        c.ack()
+        c.subscribe(["x"], prefetch=2)
+        d = c.deliver()
+        for _ in range(6):
+            time.sleep(0.2)
+            assert c.settle("extend", [d["lease"]], ms=400) == [OK]
+        assert c.settle("complete", [d["lease"]]) == [OK]
+        c.sock.settimeout(0.6)
+        try:
+            name, _ = c.recv()
+            raise AssertionError(f"redelivered after extension ({name})")
+        except (socket.timeout, ssl.SSLError):
+            pass
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_retry_dead(env):
+    """Fail retries with backoff until max_attempts, then the job stays dead."""
+    s = Sluiced(env, ["r,max_attempts=3,backoff_ms=20,backoff_max_ms=40"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "r"}])
+        c.ack()
+        c.subscribe(["r"], prefetch=10)
+        attempts = []
+        for _ in range(3):
+            d = c.deliver()
+            attempts.append(d["attempt"])
+            assert c.settle("fail", [d["lease"]]) == [OK]
+        assert attempts == [1, 2, 3]
+        c.sock.settimeout(0.5)
+        try:
+            name, _ = c.recv()
+            raise AssertionError(f"dead job delivered again ({name})")
+        except (socket.timeout, ssl.SSLError):
+            pass
+        # dead=true sends a fresh job straight to the dead set
+        c.sock.settimeout(10)
+        c.enqueue([{"queue": "r", "payload": b"poison"}])
+        c.ack()
+        d = c.deliver()
+        assert c.settle("fail", [d["lease"]], dead=True) == [OK]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_dedup_unique(env):
+    """A re-sent job id is a Duplicate with the original id; unique keys conflict."""
+    s = Sluiced(env, ["u"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "u", "id": (5, 6)}])
+        assert c.ack()[1:] == ([OK], [(5, 6)])
+        c.enqueue([{"queue": "u", "id": (5, 6)}])
+        assert c.ack()[1:] == ([DUPLICATE], [(5, 6)])
+        c.enqueue([{"queue": "u"}, {"queue": "u"}])
+        _, st, ids = c.ack()
+        assert st == [OK, OK] and ids[0] != ids[1] and (0, 0) not in ids, ids
+        c.enqueue([{"queue": "u", "unique_key": "invoice-42"},
+                   {"queue": "u", "unique_key": "invoice-42"},
+                   {"queue": "u", "unique_key": "invoice-43"}])
+        assert c.ack()[1] == [OK, UNIQUE_CONFLICT, OK]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_backpressure(env):
+    """A bounded queue answers QueueFull, and accepts again once jobs leave."""
+    s = Sluiced(env, ["b,max_jobs=5"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "b"} for _ in range(8)])
+        assert c.ack()[1] == [OK] * 5 + [QUEUE_FULL] * 3
+        c.subscribe(["b"], prefetch=2)
+        leases = [c.deliver()["lease"] for _ in range(2)]
+        c.enqueue([{"queue": "b"}])
+        assert c.ack()[1] == [QUEUE_FULL], "leased jobs still count"
+        assert c.settle("complete", leases) == [OK, OK]
+        c.enqueue([{"queue": "b"} for _ in range(3)])
+        assert c.ack()[1] == [OK, OK, QUEUE_FULL]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_auth(env):
+    """Bad token: Error{Unauthenticated} and close. Role beyond the principal: Forbidden."""
+    s = Sluiced(env, ["a"])
+    try:
+        c = Client(s)
+        c.hello(token="slq_wrong", expect_welcome=False)
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == UNAUTHENTICATED, (name, msg.Code())
+        assert c.closed()
+        c = Client(s)
+        c.hello(token=TOKEN_PRODUCER, role=2, expect_welcome=False)
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == FORBIDDEN
+        assert c.closed()
+        c = Client(s)
+        c.hello(token=TOKEN_PRODUCER, role=1)
+        c.subscribe(["a"])
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == FORBIDDEN, "producer-only may not consume"
+        c.close()
+        # Before Hello nothing is allowed.
+        c = Client(s)
+        c.enqueue([{"queue": "a"}])
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == INVALID
+        assert c.closed()
+    finally:
+        s.stop()
+
+
+def case_acl(env):
+    """Per-job refusals by the principal's ACL and the queue's policy."""
+    s = Sluiced(env, ["billing.eu", "emails", "json,content_types=application/json",
+                      "legacy,allow_code_serialization"])
+    try:
+        c = Client(s)
+        c.hello(token=TOKEN_NARROW)
+        c.enqueue([
+            {"queue": "billing.eu", "type": "email"},
+            {"queue": "emails", "type": "email"},
+            {"queue": "billing.eu", "type": "sms"},
+            {"queue": "billing.eu", "type": "email", "payload": b"x" * 1025},
+            {"queue": "billing.eu", "type": "email", "priority": 6},
+            {"queue": "nowhere", "type": "email"},
+        ])
+        assert c.ack()[1] == [OK, FORBIDDEN, FORBIDDEN, TOO_LARGE, PRIORITY_TOO_HIGH,
+                              UNKNOWN_QUEUE]
+        c.subscribe(["emails"])
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == FORBIDDEN
+        c.close()
+        c = Client(s)
+        c.hello()
+        pickle = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00}\x94."
+        java = b"\xac\xed\x00\x05sr\x00\x04Evil"
+        marshal = b"\x04\x08o:\x08Evil\x00"
+        c.enqueue([{"queue": "emails", "payload": pickle},
+                   {"queue": "emails", "payload": java},
+                   {"queue": "emails", "payload": marshal},
+                   {"queue": "legacy", "payload": pickle},
+                   {"queue": "json", "payload": b"{}"},
+                   {"queue": "json", "payload": b"{}", "content_type": "application/json"}])
+        assert c.ack()[1] == [REFUSED_SERIALIZATION] * 3 + [OK, CONTENT_TYPE_REFUSED, OK]
+        c.close()
+    finally:
+        s.stop()
+
+
+def case_malformed(env):
+    """Invalid, oversized and truncated frames close only their own connection."""
+    s = Sluiced(env, ["m"])
+    try:
+        good = Client(s)
+        good.hello()
+        bad = Client(s)
+        bad.hello()
+        bad.send(b"\x10\x00\x00\x00" + b"\x08\x00\x00\x00XXXX" + b"\x00" * 8)
+        name, msg = bad.recv()
+        assert name == "Error" and msg.Code() == INVALID
+        assert b"identifier_mismatch at byte 8" in msg.Message(), msg.Message()
+        assert bad.closed()
+        big = Client(s)
+        big.hello()
+        big.send(b"\x00\x00\x00\x7f")
+        name, msg = big.recv()
+        assert name == "Error" and msg.Code() == TOO_LARGE, (name, msg.Code())
+        assert big.closed()
+        # A frame cut short, then the client goes away: nothing else notices.
+        cut = Client(s)
+        cut.hello()
+        cut.send(b"\x40\x00\x00\x00\x0c\x00\x00\x00SLQ1")
+        cut.close()
+        # One byte of a valid EnqueueBatch changed: the queue name gets a space.
+        flip = Client(s)
+        flip.hello()
+        capture = []
+        flip.send = capture.append
+        flip.enqueue([{"queue": "mmmm"}])
+        frame = bytearray(capture[0])
+        pos = frame.find(b"mmmm")
+        frame[pos + 1] = ord(" ")
+        Client.send(flip, bytes(frame))
+        name, msg = flip.recv()
+        assert name == "Error" and msg.Code() == INVALID
+        assert b"name_bad_char at byte" in msg.Message(), msg.Message()
+        assert flip.closed()
+        good.enqueue([{"queue": "m", "payload": b"still fine"}])
+        assert good.ack()[1] == [OK]
+        good.close()
+    finally:
+        s.stop()
+
+
+def case_deadlines(env):
+    """Slowloris: no TLS handshake, or no Hello, within the deadline closes the connection."""
+    s = Sluiced(env, ["s"], ["--handshake-timeout-ms", "800", "--hello-timeout-ms", "800"])
+    try:
+        raw = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        t0 = time.time()
+        raw.settimeout(5)
+        try:
+            data = raw.recv(1)
+        except ConnectionResetError:
+            data = b""
+        assert data == b"" and 0.6 < time.time() - t0 < 4, "handshake deadline"
+        raw.close()
+        c = Client(s)
+        t0 = time.time()
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == TIMEOUT, (name, msg.Code())
+        assert 0.6 < time.time() - t0 < 4
+        assert c.closed()
+    finally:
+        s.stop()
+
+
+def case_alpn(env):
+    """Without ALPN sluice/1 the TLS session is refused."""
+    s = Sluiced(env, ["a"])
+    try:
+        for alpn in (None, ("h2",)):
+            try:
+                c = Client(s, alpn=alpn)
+                c.hello(expect_welcome=False)
+                assert c.closed(), f"ALPN {alpn} accepted"
+            except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+                pass
+    finally:
+        s.stop()
+
+
+def case_concurrent(env):
+    """200 concurrent TLS sessions, each enqueueing and getting its ack."""
+    s = Sluiced(env, ["c,max_jobs=1000"])
+    try:
+        clients = []
+        for _ in range(200):
+            c = Client(s, timeout=30)
+            c.hello()
+            clients.append(c)
+        for i, c in enumerate(clients):
+            c.enqueue([{"queue": "c", "payload": b"%d" % i}])
+        for c in clients:
+            assert c.ack()[1] == [OK]
+        cons = Client(s)
+        cons.hello()
+        cons.subscribe(["c"], prefetch=200)
+        got = {cons.deliver()["payload"] for _ in range(200)}
+        assert got == {b"%d" % i for i in range(200)}
+        for c in clients:
+            c.close()
+        cons.close()
+    finally:
+        s.stop()
+
+
+def case_sigterm(env):
+    """SIGTERM: in-flight batches are acknowledged, then Goodbye{ShuttingDown}."""
+    s = Sluiced(env, ["t"])
+    try:
+        c = Client(s)
+        c.hello()
+        c.enqueue([{"queue": "t"} for _ in range(50)])
+        assert c.ack()[1] == [OK] * 50
+        s.proc.send_signal(15)
+        name, msg = c.recv()
+        assert name == "Goodbye" and msg.Reason() == SHUTTING_DOWN, name
+        assert c.closed()
+        s.proc.wait(timeout=15)
+        # New connections are refused while and after draining.
+        try:
+            socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+        except OSError:
+            pass
+    finally:
+        out = s.stop()
+        assert "draining" in out
+
+
+CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) < 6:
+        print(__doc__)
+        return 2
+    env = Env(*sys.argv[1:5])
+    names = list(CASES) if sys.argv[5:] == ["all"] else sys.argv[5:]
+    failed = 0
+    try:
+        for name in names:
+            t0 = time.time()
+            try:
+                CASES[name](env)
+                print(f"ok   {name} ({time.time() - t0:.1f} s)")
+            except Exception as e:  # report every failing case, then fail
+                failed += 1
+                print(f"FAIL {name}: {type(e).__name__}: {e}")
+    finally:
+        env.cleanup()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
