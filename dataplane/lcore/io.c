@@ -42,6 +42,7 @@ struct conn {
 	bool want_write;
 	bool consumer;   /* the worker holds a consumer for it */
 	bool hs_waiting; /* handshake deferred by the per-poll budget */
+	bool has_sess;   /* sess is initialised (TLS handshake done) */
 	uint32_t gen;
 	int64_t h;
 	uint64_t hs_deadline;
@@ -158,6 +159,7 @@ conn_free(struct io_lcore *io, struct conn *c, bool abort)
 	io->tp->ops->close(io->tp, c->h, abort);
 	tls_conn_free(&c->tls);
 	c->state = CONN_FREE;
+	c->has_sess = false;
 	c->gen++;
 	c->consumer = false;
 	io->free_slots[io->n_free++] = slot;
@@ -172,7 +174,7 @@ conn_flush(struct io_lcore *io, struct conn *c)
 	uint32_t n;
 	ssize_t sent;
 
-	if (c->state == CONN_OPEN || c->state == CONN_CLOSING) {
+	if (c->has_sess) {
 		/* Deliveries first fill out up to its reserve; acks may use the reserve. */
 		while (c->pend_head != UINT32_MAX) {
 			struct pending *pd = &io->pend[c->pend_head];
@@ -222,7 +224,8 @@ conn_flush(struct io_lcore *io, struct conn *c)
 			break;
 		tls_conn_tx_consume(&c->tls, (uint32_t)sent);
 	}
-	if (c->state == CONN_CLOSING && n == 0 && sess_out_pending(&c->sess, &p) == 0) {
+	if (c->state == CONN_CLOSING && n == 0 &&
+	    (!c->has_sess || sess_out_pending(&c->sess, &p) == 0)) {
 		if (c->tls.state == TLS_OPEN) {
 			tls_conn_close(&c->tls); /* close_notify, then one last flush */
 			while ((n = tls_conn_tx_pending(&c->tls, &p)) > 0 &&
@@ -254,6 +257,7 @@ conn_handshake(struct io_lcore *io, struct conn *c)
 	if (st == TLS_OPEN) {
 		io->st.handshakes++;
 		c->state = CONN_OPEN;
+		c->has_sess = true;
 		sess_init(&c->sess, &io->a->sess_cfg, &io->env, &io->sess_stats,
 			  c->mem + TLS_RX_BYTES + TLS_TX_BYTES,
 			  (uint64_t)io->index << 56 | ++io->session_seq, io->now);
