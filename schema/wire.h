@@ -333,6 +333,14 @@ wire_frame_msg(const struct wire_frame *f)
 		return (const struct wire_##tbl *)wire_frame_msg(f);                               \
 	}
 #include "wire_msg.def"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 #undef WIRE_MSG
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -20,6 +20,10 @@
 
 #include "wire.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct wire_header_in {
 	struct wire_str key;
 	struct wire_str value;
@@ -146,5 +150,9 @@ wire_cstr(const char *s)
 
 	return w;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,6 +6,10 @@
 
 #include "wire.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Write a verified frame as one line of JSON, shaped like
  * `flatc --json --strict-json --defaults-json`. Payload bytes are printed
@@ -14,5 +18,9 @@
  * or a frame without a message.
  */
 int wire_frame_json(const void *frame, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -47,6 +47,9 @@ struct tview {
 		return -WIRE_E_##err;                                                              \
 	} while (0)
 
+/* Per-field helpers: inlined so sizes and alignments fold to constants. */
+#define HOT static inline __attribute__((always_inline))
+
 #define TRY(expr)                                                                                  \
 	do {                                                                                       \
 		int rc_ = (expr);                                                                  \
@@ -124,6 +127,45 @@ check_class(const char *p, size_t len, bool name)
 	return i == len || chunk_ok(p + len - 16, name);
 }
 
+/*
+ * The verifier's path for strings inside a frame: one vector test of the 16
+ * bytes ending at the string's end, the lanes before the string counted as
+ * allowed. In an honest frame a string's bytes start at byte 16 or later
+ * (12-byte header, 4-byte length), but a hostile offset can aim a string at
+ * the header: then the window would start before the frame, so those take
+ * the scalar path.
+ */
+static const uint8_t lead_mask[32] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, /* then 16 zeros */
+};
+
+HOT bool
+frame_class_ok(const struct vctx *vc, const char *p, uint32_t len, bool name)
+{
+	v16u8 c, mask;
+	uint64_t w[2];
+
+	if (len == 0)
+		return true;
+	if (len > 16 || (size_t)(p - (const char *)vc->buf) + len < 16)
+		return check_class(p, len, name);
+	memcpy(&c, p + len - 16, 16);
+	memcpy(&mask, lead_mask + len, 16);
+	c = (name ? name_lanes(c) : text_lanes(c)) | mask;
+	memcpy(w, &c, sizeof(w));
+	return (w[0] & w[1]) == UINT64_MAX;
+}
+
+/* wire_check_text for strings inside a verified-so-far frame. */
+HOT int
+frame_text(const struct vctx *vc, const char *p, uint32_t len, size_t max)
+{
+	if (len > max)
+		return -WIRE_E_TEXT_TOO_LONG;
+	return frame_class_ok(vc, p, len, false) ? 0 : -WIRE_E_TEXT_BAD_CHAR;
+}
+
 int
 wire_check_name(const char *p, size_t len, size_t max)
 {
@@ -152,7 +194,7 @@ wire_check_text(const char *p, size_t len, size_t max)
  * Follow the uoffset at slot (4-aligned and inside the frame by the caller's
  * check). FlatBuffers: non-zero, below 2^31, target inside the buffer.
  */
-static inline int
+HOT int
 follow_offset(struct vctx *c, uint32_t slot, uint32_t *target)
 {
 	uint32_t o = wire_ld32(c->buf + slot);
@@ -213,7 +255,7 @@ table_leave(struct vctx *c)
  * The field must lie after the table's soffset and inside the frame (not
  * necessarily inside the vtable's recorded table size: see the top).
  */
-static inline int
+HOT int
 field_pos(struct vctx *c, const struct tview *tv, unsigned id, uint32_t size, uint32_t align,
 	  uint32_t *pos)
 {
@@ -235,7 +277,7 @@ field_pos(struct vctx *c, const struct tview *tv, unsigned id, uint32_t size, ui
 }
 
 /* Offset field id: *target = what it points at, 0 when absent. */
-static inline int
+HOT int
 field_target(struct vctx *c, const struct tview *tv, unsigned id, bool required, uint32_t *target)
 {
 	uint32_t slot;
@@ -251,7 +293,7 @@ field_target(struct vctx *c, const struct tview *tv, unsigned id, bool required,
 }
 
 /* The string at pos: length, bytes, NUL inside the frame. */
-static int
+HOT int
 check_string(struct vctx *c, uint32_t pos, struct wire_str *s)
 {
 	uint32_t n, room;
@@ -272,7 +314,7 @@ check_string(struct vctx *c, uint32_t pos, struct wire_str *s)
 }
 
 /* Vector at pos of elements elem_size bytes, aligned to elem_align. */
-static int
+HOT int
 check_vector(struct vctx *c, uint32_t pos, uint32_t elem_size, uint32_t elem_align, uint32_t *n)
 {
 	if (pos & 3)
@@ -291,7 +333,7 @@ check_vector(struct vctx *c, uint32_t pos, uint32_t elem_size, uint32_t elem_ali
 
 /* ---- typed field helpers ---- */
 
-static inline int
+HOT int
 field_string(struct vctx *c, const struct tview *tv, unsigned id, bool required, struct wire_str *s,
 	     uint32_t *at)
 {
@@ -302,7 +344,7 @@ field_string(struct vctx *c, const struct tview *tv, unsigned id, bool required,
 }
 
 /* Required name field (queue, type, header key). */
-static int
+HOT int
 field_name(struct vctx *c, const struct tview *tv, unsigned id, size_t max)
 {
 	struct wire_str s;
@@ -310,14 +352,17 @@ field_name(struct vctx *c, const struct tview *tv, unsigned id, size_t max)
 	int rc;
 
 	TRY(field_string(c, tv, id, true, &s, &at));
-	rc = wire_check_name(s.p, s.len, max);
+	rc = s.len == 0                             ? -WIRE_E_NAME_EMPTY
+	     : s.len > max                          ? -WIRE_E_NAME_TOO_LONG
+	     : !frame_class_ok(c, s.p, s.len, true) ? -WIRE_E_NAME_BAD_CHAR
+						    : 0;
 	if (rc)
 		c->at = at;
 	return rc;
 }
 
 /* Optional (or required) printable text field. */
-static int
+HOT int
 field_text(struct vctx *c, const struct tview *tv, unsigned id, bool required, size_t max,
 	   struct wire_str *s)
 {
@@ -327,14 +372,14 @@ field_text(struct vctx *c, const struct tview *tv, unsigned id, bool required, s
 	TRY(field_string(c, tv, id, required, s, &at));
 	if (!s->p)
 		return 0;
-	rc = wire_check_text(s->p, s->len, max);
+	rc = frame_text(c, s->p, s->len, max);
 	if (rc)
 		c->at = at;
 	return rc;
 }
 
 /* Vector field: *vpos (0 when absent) and *n elements. */
-static int
+HOT int
 field_vector(struct vctx *c, const struct tview *tv, unsigned id, bool required, uint32_t elem_size,
 	     uint32_t elem_align, uint32_t *vpos, uint32_t *n)
 {
@@ -344,7 +389,7 @@ field_vector(struct vctx *c, const struct tview *tv, unsigned id, bool required,
 }
 
 /* Vector count within [1, max] when present. */
-static int
+HOT int
 check_count(struct vctx *c, uint32_t vpos, uint32_t n, uint32_t max, int err_empty, int err_long)
 {
 	if (vpos == 0)
@@ -357,7 +402,7 @@ check_count(struct vctx *c, uint32_t vpos, uint32_t n, uint32_t max, int err_emp
 	return 0;
 }
 
-static inline int
+HOT int
 field_u8(struct vctx *c, const struct tview *tv, unsigned id, uint8_t def, uint32_t *v,
 	 uint32_t *at)
 {
@@ -366,7 +411,7 @@ field_u8(struct vctx *c, const struct tview *tv, unsigned id, uint8_t def, uint3
 	return 0;
 }
 
-static inline int
+HOT int
 field_u16(struct vctx *c, const struct tview *tv, unsigned id, uint16_t def, uint32_t *v,
 	  uint32_t *at)
 {
@@ -375,7 +420,7 @@ field_u16(struct vctx *c, const struct tview *tv, unsigned id, uint16_t def, uin
 	return 0;
 }
 
-static inline int
+HOT int
 field_u32(struct vctx *c, const struct tview *tv, unsigned id, uint32_t *v, uint32_t *at)
 {
 	TRY(field_pos(c, tv, id, 4, 4, at));
@@ -383,7 +428,7 @@ field_u32(struct vctx *c, const struct tview *tv, unsigned id, uint32_t *v, uint
 	return 0;
 }
 
-static inline int
+HOT int
 field_u64(struct vctx *c, const struct tview *tv, unsigned id)
 {
 	uint32_t at;
@@ -392,7 +437,7 @@ field_u64(struct vctx *c, const struct tview *tv, unsigned id)
 }
 
 /* A u32 duration in ms, at most WIRE_DURATION_MS_MAX. */
-static int
+HOT int
 field_duration(struct vctx *c, const struct tview *tv, unsigned id)
 {
 	uint32_t v, at;
@@ -403,7 +448,7 @@ field_duration(struct vctx *c, const struct tview *tv, unsigned id)
 	return 0;
 }
 
-static int
+HOT int
 field_bool(struct vctx *c, const struct tview *tv, unsigned id)
 {
 	uint32_t v, at;
@@ -415,7 +460,7 @@ field_bool(struct vctx *c, const struct tview *tv, unsigned id)
 }
 
 /* A ushort enum Status field. */
-static int
+HOT int
 field_status(struct vctx *c, const struct tview *tv, unsigned id, uint16_t def)
 {
 	uint32_t v, at;
@@ -515,7 +560,7 @@ verify_job(struct vctx *c, uint32_t pos)
 
 	TRY(field_string(c, &tv, wire_fid_job_unique_key, false, &s, &at));
 	if (s.p) {
-		int rc = s.len ? wire_check_text(s.p, s.len, WIRE_UNIQUE_KEY_MAX)
+		int rc = s.len ? frame_text(c, s.p, s.len, WIRE_UNIQUE_KEY_MAX)
 			       : -WIRE_E_UNIQUE_KEY_EMPTY;
 		if (rc) {
 			c->at = at;
