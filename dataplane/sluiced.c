@@ -125,13 +125,15 @@ make_pools(struct appliance *a, const struct sluiced_cfg *cfg)
 	/* Size classes for job objects; the last holds the largest job allowed. */
 	uint32_t top = JOB_HDR_BYTES + 256 + cfg->max_payload_bytes + 8192 +
 		       WIRE_HEADERS_MAX * (WIRE_HEADER_KEY_MAX + WIRE_HEADER_VALUE_MAX + 3);
-	uint32_t sizes[JOB_CLASSES] = { 1024, 8192, 65536, top };
+	uint32_t sizes[JOB_CLASSES] = { 512, 4096, 65536, top };
+	/* Most jobs are small: 40% of the budget to the smallest class, 20% to each other. */
+	static const unsigned share[JOB_CLASSES] = { 40, 20, 20, 20 };
 	uint64_t budget = (uint64_t)cfg->job_mem_mb << 20;
 	unsigned c;
 
 	for (c = 0; c < JOB_CLASSES; c++) {
 		char name[32];
-		uint64_t n = budget / JOB_CLASSES / sizes[c];
+		uint64_t n = budget * share[c] / 100 / sizes[c];
 
 		if (sizes[c] > top)
 			sizes[c] = top;
