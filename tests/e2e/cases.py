@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """sluiced end-to-end cases (kernel transport). Usage:
   cases.py SLUICED GEN_CERTS FLATC SCHEMA CASE [CASE...]   ('all' runs every case)
+Environment: SLUICE_CLI, the sluice CLI for the cases that use it.
 Each case starts its own sluiced, drives it with real TLS clients and stops it
 with SIGTERM, checking a clean exit with every job object returned."""
+import json
 import os
 import socket
+import subprocess
 import ssl
 import sys
 import threading
@@ -432,6 +435,47 @@ def case_sigterm(env):
     finally:
         out = s.stop()
         assert "draining" in out
+
+
+def cli(env, s, *args, stdin=None, timeout=120):
+    """Run the sluice CLI against s; returns (exit status, stdout, stderr)."""
+    e = dict(os.environ, SLUICE_ADDR=f"127.0.0.1:{s.port}",
+             SLUICE_CA=os.path.join(env.tmp, "certs", "ca.pem"),
+             SLUICE_SERVER_NAME="sluice.test", SLUICE_TOKEN=TOKEN)
+    p = subprocess.run([env.cli] + list(args), input=stdin, capture_output=True,
+                       timeout=timeout, env=e)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def case_cli_accounting(env):
+    """libsluice and the sluice CLI against sluiced: 100,000 jobs, each consumed once."""
+    if not env.cli:
+        raise AssertionError("no sluice CLI given")
+    # 100k waiting jobs of ~300 bytes: 512-byte objects get 40% of the job memory.
+    s = Sluiced(env, ["bulk,max_jobs=200000,max_bytes=1000000000"], ["--max-jobs", "200000"],
+                mem_mb=768, job_mem_mb=200)
+    try:
+        rc, out, err = cli(env, s, "ping")
+        assert rc == 0, (rc, err)
+        rc, out, err = cli(env, s, "enqueue", "-q", "bulk", "-t", "bench", "-p", "job",
+                           "-n", "100000", "--quiet")
+        assert rc == 0, (rc, err[-2000:])
+        rc, out, err = cli(env, s, "consume", "-q", "bulk", "--prefetch", "512",
+                           "--max", "100000")
+        assert rc == 0, (rc, err[-2000:])
+        ids = [json.loads(line)["id"] for line in out.splitlines()]
+        assert len(ids) == 100000, len(ids)
+        assert len(set(ids)) == 100000, "duplicate deliveries"
+        # Nothing left: a further consume finds no job within a short idle time.
+        rc, out, err = cli(env, s, "consume", "-q", "bulk", "--max", "1", "--idle", "500ms")
+        assert out.strip() == "", "jobs left over: " + out[:200]
+        # Refusals come back per job with exit status 1.
+        rc, out, err = cli(env, s, "enqueue", "-q", "nowhere", "-t", "x", "-p", "y")
+        assert rc == 1 and "UnknownQueue" in out + err, (rc, out, err)
+        rc, out, err = cli(env, s, "ping", "--token", "slq_wrong")
+        assert rc == 3, (rc, err)
+    finally:
+        s.stop()
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

@@ -29,6 +29,7 @@ class Env:
 
     def __init__(self, sluiced, gen_certs, flatc, fbs):
         self.sluiced, self.gen_certs, self.flatc, self.fbs = sluiced, gen_certs, flatc, fbs
+        self.cli = os.environ.get("SLUICE_CLI")
         self.tmp = tempfile.mkdtemp(prefix="sluice-e2e-")
         subprocess.run([gen_certs, os.path.join(self.tmp, "certs")], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -54,7 +55,7 @@ class Env:
 class Sluiced:
     """One sluiced process on a free loopback port."""
 
-    def __init__(self, env, queues, extra=()):
+    def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48):
         self.env = env
         self.port = None
         for _ in range(20):
@@ -68,12 +69,12 @@ class Sluiced:
             break
         assert self.port, "no free port"
         certs = os.path.join(env.tmp, "certs")
-        args = [env.sluiced, "--no-huge", "--no-shconf", "-m", "384", "--no-pci",
+        args = [env.sluiced, "--no-huge", "--no-shconf", "-m", str(mem_mb), "--no-pci",
                 "--lcores", "0@0,1@0", "--log-level=error", "--",
                 "--cert", os.path.join(certs, "server.pem"),
                 "--key", os.path.join(certs, "server.key"),
                 "--tokens", env.tokens, "--listen", f"127.0.0.1:{self.port}",
-                "--job-mem-mb", "48", "--max-conns", "256"]
+                "--job-mem-mb", str(job_mem_mb), "--max-conns", "256"]
         for q in queues:
             args += ["--queue", q]
         args += list(extra)
