@@ -217,12 +217,14 @@ handle(void *arg, struct sluice_client *c, const struct sluice_delivery *d,
 
 	(void)c;
 	v->ok = true;
-	w->delivered++;
 	if (len < STAMP_END || memcmp(p, TAG, TAG_LEN) != 0)
 		return;
 	memcpy(&due, p + TAG_LEN, sizeof(due));
-	if (due >= w->t_measure_ns)
+	/* Same window as the acks: jobs due after the warm-up. */
+	if (due >= w->t_measure_ns) {
+		w->delivered++;
 		hist_add(&w->deliver, (now_ns() - due) / 1000);
+	}
 }
 
 static void *
