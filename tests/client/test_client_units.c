@@ -16,17 +16,7 @@
 #include "sluice.h"
 #include "wire.h"
 #include "wire_build.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 /* ---- ledger ---- */
 
@@ -797,6 +787,5 @@ main(void)
 	test_cli_enqueue();
 	test_cli_consume_ping();
 	fclose(devnull);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }

@@ -18,18 +18,9 @@
 
 #include "peer.h"
 #include "sluice.h"
+#include "../check.h"
 
-static int failures, checks;
 static char dir[512];
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 /* Like CHECK(call == want), and says what the client reported when it fails. */
 #define CHECK_RC(c, call, want)                                                                    \
@@ -885,6 +876,5 @@ main(int argc, char **argv)
 	test_server_ids();
 	test_large_frames();
 	test_consume_reconnect();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }

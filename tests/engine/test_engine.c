@@ -18,18 +18,7 @@
 #include "engine.h"
 #include "eng_pvt.h"
 #include "wire_build.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 /* Equality of two integers, both printed when it fails. */
 #define CHECK_EQ(got, want)                                                                        \
@@ -2955,6 +2944,5 @@ main(void)
 	test_consumer_remove();
 	test_bulk_100k();
 	test_model();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }

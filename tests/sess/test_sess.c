@@ -9,17 +9,7 @@
 
 #include "policy.h"
 #include "sess.h"
-
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 /* ---- a recording environment ---- */
 
@@ -603,6 +593,5 @@ main(void)
 	test_consume();
 	test_policy();
 	free(mem);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }

@@ -9,19 +9,10 @@
 #include <string.h>
 
 #include "tls.h"
+#include "../check.h"
 
-static int failures, checks;
 static char dir[512];
 static uint64_t fake_now = 1700000000;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
 
 static const char *
 path(const char *name)
@@ -481,6 +472,5 @@ main(int argc, char **argv)
 	test_garbage();
 	tls_ctx_free(&sctx);
 	tls_ctx_free(&cctx);
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }

@@ -9,18 +9,7 @@
 
 #include "wire.h"
 #include "wire_build.h"
-
-static int failures;
-static int checks;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		checks++;                                                                          \
-		if (!(cond)) {                                                                     \
-			failures++;                                                                \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-		}                                                                                  \
-	} while (0)
+#include "../check.h"
 
 static uint8_t frame_buf[1 << 20];
 
@@ -560,6 +549,5 @@ main(void)
 	test_name_text_exhaustive();
 	test_name_text_in_frames();
 	test_limits_and_names();
-	printf("%d checks, %d failed\n", checks, failures);
-	return failures ? 1 : 0;
+	return CHECK_SUMMARY();
 }
