@@ -392,9 +392,15 @@ out_lcores:
 		atomic_store(&a.io_done, a.n_io);
 		rte_eal_mp_wait_lcore();
 	}
-	for (lc = 0; lc < RTE_MAX_LCORE; lc++)
-		if (roles[lc].io)
-			io_lcore_free(roles[lc].io);
+	for (lc = 0; lc < RTE_MAX_LCORE; lc++) {
+		if (!roles[lc].io)
+			continue;
+		if (status == 0) {
+			printf("sluiced: stats ");
+			io_lcore_stats_json(roles[lc].io, stdout);
+		}
+		io_lcore_free(roles[lc].io);
+	}
 	worker_lcore_free(worker);
 	if (status == 0)
 		print_stats(&a);

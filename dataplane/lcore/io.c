@@ -8,6 +8,7 @@
  *                   transport ◄── tls.tx ◄── TLS ◄── sess.out ◄── acks, deliveries
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -641,6 +642,50 @@ io_lcore_poll(struct io_lcore *io)
 		}
 	}
 	return true;
+}
+
+/* Counters of one I/O lcore as one JSON object: every drop and refusal by reason. */
+void
+io_lcore_stats_json(const struct io_lcore *io, FILE *out)
+{
+	const struct sess_stats *ss = &io->sess_stats;
+	const struct io_stats *st = &io->st;
+	bool first = true;
+	unsigned i;
+
+	fprintf(out,
+		"{\"io\":%u,\"accepted\":%" PRIu64 ",\"closed\":%" PRIu64
+		",\"refused_conn_limit\":%" PRIu64 ",\"handshakes\":%" PRIu64
+		",\"handshake_failures\":%" PRIu64 ",\"handshake_timeouts\":%" PRIu64
+		",\"auth_ok\":%" PRIu64 ",\"auth_refused\":%" PRIu64 ",\"frames_in\":%" PRIu64
+		",\"frames_out\":%" PRIu64 ",\"too_large\":%" PRIu64 ",\"bad_sequence\":%" PRIu64
+		",\"batches_over_limit\":%" PRIu64 ",\"hello_timeouts\":%" PRIu64
+		",\"idle_timeouts\":%" PRIu64 ",\"out_overflow\":%" PRIu64 ",\"jobs_in\":%" PRIu64
+		",\"job_mem_exhausted\":%" PRIu64 ",\"enqueue_ring_full\":%" PRIu64
+		",\"deliveries\":%" PRIu64 ",\"deliveries_dropped\":%" PRIu64 ",\"invalid\":{",
+		io->index, st->accepted, st->closed, st->refused_full, st->handshakes,
+		st->handshake_failures, st->handshake_timeouts, ss->auth_ok, ss->auth_refused,
+		ss->frames_in, ss->frames_out, ss->too_large, ss->bad_sequence,
+		ss->batches_over_limit, ss->hello_timeouts, ss->idle_timeouts, ss->out_overflow,
+		ss->jobs_in, st->job_mem_exhausted, st->enqueue_ring_full, st->deliveries,
+		st->deliveries_dropped);
+	for (i = 1; i < WIRE_E__COUNT; i++) {
+		if (!ss->invalid[i])
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", wire_error_name((int)i),
+			ss->invalid[i]);
+		first = false;
+	}
+	fputs("},\"jobs_refused\":{", out);
+	first = true;
+	for (i = 1; i < WIRE_STATUS__COUNT; i++) {
+		if (!ss->jobs_refused[i])
+			continue;
+		fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", wire_status_name(i),
+			ss->jobs_refused[i]);
+		first = false;
+	}
+	fputs("}}\n", out);
 }
 
 struct io_lcore *

@@ -21,6 +21,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_mempool.h>
 #include <rte_ring.h>
@@ -127,6 +128,8 @@ struct io_lcore *io_lcore_create(struct appliance *a, unsigned index, struct tra
 /* One pass of the I/O loop; returns false when drained after quit. */
 bool io_lcore_poll(struct io_lcore *io);
 void io_lcore_free(struct io_lcore *io);
+/* Counters as one JSON object on one line: drops and refusals by reason. */
+void io_lcore_stats_json(const struct io_lcore *io, FILE *out);
 
 struct worker_lcore *worker_lcore_create(struct appliance *a);
 /* One pass of the worker loop. */

@@ -348,7 +348,13 @@ def case_malformed(env):
         assert good.ack()[1] == [OK]
         good.close()
     finally:
-        s.stop()
+        out = s.stop()
+    # Every refusal is counted by its reason.
+    line = [x for x in out.splitlines() if x.startswith("sluiced: stats ")]
+    assert line, "no stats line: " + out
+    stats = json.loads(line[0][len("sluiced: stats "):])
+    assert stats["invalid"] == {"identifier_mismatch": 1, "name_bad_char": 1}, stats["invalid"]
+    assert stats["too_large"] == 1 and stats["auth_ok"] == 5, stats
 
 
 def case_deadlines(env):
