@@ -14,6 +14,8 @@ PACKAGES=(
 	openssl
 	# wire format: flatc, C++ headers (interop, differential fuzzing), Python
 	flatbuffers-compiler libflatbuffers-dev python3 python3-flatbuffers
+	# dataplane/net end-to-end tests: namespaces, tap addresses, kernel ping and arping
+	iproute2 iputils-ping iputils-arping
 )
 
 missing=()

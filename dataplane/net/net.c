@@ -66,9 +66,9 @@ net_lcore_destroy(struct net_lcore *nl)
 int
 net_start(struct net_lcore *nl)
 {
-	/* RFC 5227 3: an ARP Announcement is "identical to the ARP Probe ... except
-	 * that both the sender and target IP address fields contain the IP address
-	 * being announced"; net_arp_request fills the sender fields with ours. */
+	/* RFC 5227 (1.1, 2.3): an ARP Announcement is a broadcast ARP Request whose
+	 * sender and target IP addresses are both ours, so that every neighbour
+	 * holding a stale entry for our address updates it (RFC 826 merge). */
 	return net_arp_request(nl, nl->ip);
 }
 

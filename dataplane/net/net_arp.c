@@ -63,8 +63,8 @@ arp_alloc(struct net_lcore *nl, uint32_t ip)
 
 /* Build an ARP frame in m: Ethernet to eth_dst, ARP op with our sender fields. */
 static void
-arp_fill(struct net_lcore *nl, struct rte_mbuf *m, uint16_t op, const struct rte_ether_addr *eth_dst,
-	 const struct rte_ether_addr *tha, uint32_t tip)
+arp_fill(struct net_lcore *nl, struct rte_mbuf *m, uint16_t op,
+	 const struct rte_ether_addr *eth_dst, const struct rte_ether_addr *tha, uint32_t tip)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(eh + 1);
@@ -188,11 +188,15 @@ net_arp_input(struct net_lcore *nl, struct rte_mbuf *m)
 		net_drop(nl, m, NET_E_ARP_BAD_SENDER);
 		return;
 	}
-	/* RFC 5227 2.4: "if the 'sender IP address' field matches the host's own
-	 * IP address ... and the 'sender hardware address' does not match the
-	 * hardware address of the interface" there is a conflict: never learn it. */
+	/* RFC 5227 2.4: a packet where "the 'sender IP address' is (one of) the
+	 * host's address(es) configured on that interface, but the 'sender
+	 * hardware address' does not match the hardware address of that
+	 * interface, then this is a conflicting ARP packet". Never learn it.
+	 * With our own MAC it is our frame reflected back: nothing to do. */
 	if (sip == nl->ip) {
-		net_drop(nl, m, NET_E_ARP_ADDR_CONFLICT);
+		net_drop(nl, m,
+			 rte_is_same_ether_addr(&sha, &nl->mac) ? NET_E_ARP_BAD_SENDER
+								: NET_E_ARP_ADDR_CONFLICT);
 		return;
 	}
 	/* RFC 826: "If the pair <protocol type, sender protocol address> is
