@@ -8,7 +8,7 @@
 
 #include "tokens.h"
 
-#define LINE_MAX_BYTES 4096
+#define LINE_MAX_BYTES 4094 /* per line, newline not counted */
 
 void
 auth_hash(const uint8_t *token, uint32_t len, uint8_t out[AUTH_HASH_BYTES])
@@ -172,27 +172,40 @@ int
 auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char line[LINE_MAX_BYTES], why[256];
+	char *line = NULL, why[256];
+	size_t linecap = 0;
 	unsigned lineno = 0, cap = 0;
+	ssize_t got;
 
 	memset(t, 0, sizeof(*t));
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line, *hash = strchr(line, '#');
-		size_t len;
+	/*
+	 * getline gives the real length: a line is judged whole, before its
+	 * comment is cut, so neither an over-long line nor a NUL byte can make
+	 * the rest of a line (say, of a comment) read as a line of its own.
+	 */
+	while ((got = getline(&line, &linecap, f)) != -1) {
+		char *p = line, *hash;
+		size_t len = (size_t)got;
 
 		lineno++;
+		if (len - (len && line[len - 1] == '\n') > LINE_MAX_BYTES) {
+			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
+				 LINE_MAX_BYTES);
+			goto fail;
+		}
+		if (memchr(line, '\0', len)) {
+			snprintf(err, errlen, "%s:%u: NUL byte in the line (not a text file?)",
+				 path, lineno);
+			goto fail;
+		}
+		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
 		len = strlen(p);
-		if (len == sizeof(line) - 1 && p[len - 1] != '\n') {
-			snprintf(err, errlen, "%s:%u: line longer than %d bytes", path, lineno,
-				 LINE_MAX_BYTES - 2);
-			goto fail;
-		}
 		while (len && (p[len - 1] == '\n' || p[len - 1] == '\r' || p[len - 1] == ' ' ||
 			       p[len - 1] == '\t'))
 			p[--len] = '\0';
@@ -216,6 +229,11 @@ auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 		}
 		t->n++;
 	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(line);
 	fclose(f);
 	if (t->n == 0) {
 		snprintf(err, errlen, "%s: no principals (nobody could connect)", path);
@@ -224,6 +242,7 @@ auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 	}
 	return 0;
 fail:
+	free(line);
 	fclose(f);
 	auth_free(t);
 	return -1;

@@ -3,11 +3,12 @@
 """Run one libFuzzer target as a test: replay, then fuzz for a bounded time.
 
   run-fuzz.py --fuzzer BIN --artifacts DIR [--regressions DIR] [--dict FILE]
-              SEED...
+              [--max-seconds N] SEED...
 
 1. Replay every file of --regressions and every seed, once each.
 2. Copy the seeds into a fresh temporary corpus directory and fuzz for
-   SLUICE_FUZZ_SECONDS seconds (default 60; 0 = replay only) with
+   SLUICE_FUZZ_SECONDS seconds (default 60; 0 = replay only; never more
+   than --max-seconds when given, which keeps CI time small) with
    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1.
 3. Remove the temporary corpus.
 
@@ -93,11 +94,17 @@ def main():
     ap.add_argument("--artifacts", required=True)
     ap.add_argument("--regressions")
     ap.add_argument("--dict")
+    ap.add_argument("--max-seconds", type=int, default=None,
+                    help="fuzz at most this long, whatever SLUICE_FUZZ_SECONDS says")
     ap.add_argument("seeds", nargs="*")
     args = ap.parse_args()
 
     name = os.path.basename(args.fuzzer)
     secs = fuzz_seconds()
+    if args.max_seconds is not None:
+        if args.max_seconds < 0:
+            ap.error("--max-seconds: want a whole number of seconds >= 0")
+        secs = min(secs, args.max_seconds)
     os.makedirs(args.artifacts, exist_ok=True)
     prefix = os.path.join(os.path.abspath(args.artifacts), name + "-")
     common = LIBFUZZER_LIMITS + ["-artifact_prefix=" + prefix]
