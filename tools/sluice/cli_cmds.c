@@ -216,22 +216,11 @@ cli_cmd_enqueue(struct cli_enqueue *o)
 		goto out;
 	for (i = 0; i < n_payloads && rc == 0; i++) {
 		for (uint64_t k = 0; k < o->count && rc == 0; k++) {
-			struct sluice_job j = {
-				.queue = o->queue,
-				.type = o->type,
-				.payload = data[i],
-				.payload_len = lens[i],
-				.content_type = o->content_type,
-				.priority = o->priority,
-				.not_before_ms = o->delay_ms ? wall_ms() + o->delay_ms : 0,
-				.ttl_ms = o->ttl_ms,
-				.max_attempts = o->max_attempts,
-				.lease_timeout_ms = o->lease_timeout_ms,
-				.unique_key = o->unique_key,
-				.unique_ttl_ms = o->unique_ttl_ms,
-				.headers = o->headers,
-				.n_headers = o->n_headers,
-			};
+			struct sluice_job j = cli_enqueue_job(o);
+
+			j.payload = data[i];
+			j.payload_len = lens[i];
+			j.not_before_ms = o->delay_ms ? wall_ms() + o->delay_ms : 0;
 
 			if (o->has_id)
 				j.id = o->id;

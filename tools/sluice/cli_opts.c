@@ -472,6 +472,26 @@ dur_opt(const char *name, const char *arg, uint64_t max, uint64_t *v, char *err,
 
 /* ---- enqueue ---- */
 
+struct sluice_job
+cli_enqueue_job(const struct cli_enqueue *o)
+{
+	struct sluice_job j = {
+		.queue = o->queue,
+		.type = o->type,
+		.content_type = o->content_type,
+		.priority = o->priority,
+		.ttl_ms = o->ttl_ms,
+		.max_attempts = o->max_attempts,
+		.lease_timeout_ms = o->lease_timeout_ms,
+		.unique_key = o->unique_key,
+		.unique_ttl_ms = o->unique_ttl_ms,
+		.headers = o->headers,
+		.n_headers = o->n_headers,
+	};
+
+	return j;
+}
+
 int
 cli_parse_enqueue(int argc, char **argv, cli_getenv_fn env, struct cli_enqueue *o, FILE *out,
 		  char *err, size_t errlen)
@@ -635,19 +655,7 @@ cli_parse_enqueue(int argc, char **argv, cli_getenv_fn env, struct cli_enqueue *
 			    "enqueue: --id and --unique-key name one job; they cannot go with "
 			    "--count > 1 or several --file");
 	/* The job's fields are checked now, so a typo costs no connection. */
-	probe = (struct sluice_job){
-		.queue = o->queue,
-		.type = o->type,
-		.content_type = o->content_type,
-		.priority = o->priority,
-		.ttl_ms = o->ttl_ms,
-		.max_attempts = o->max_attempts,
-		.lease_timeout_ms = o->lease_timeout_ms,
-		.unique_key = o->unique_key,
-		.unique_ttl_ms = o->unique_ttl_ms,
-		.headers = o->headers,
-		.n_headers = o->n_headers,
-	};
+	probe = cli_enqueue_job(o);
 	if (sluice_job_check(&probe, err, errlen))
 		return -1;
 	return conn_finish(&o->conn, err, errlen);

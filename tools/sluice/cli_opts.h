@@ -102,6 +102,13 @@ struct cli_ping {
  * run, 1 when --help was asked (text printed to out), or -1 with a message
  * for a person in err (exit CLI_EXIT_USAGE). getenv supplies SLUICE_*.
  */
+/*
+ * The job an enqueue command describes, without payload, id or not_before
+ * (those vary per job or per send). One place, so the check at parse time and
+ * the send see the same fields.
+ */
+struct sluice_job cli_enqueue_job(const struct cli_enqueue *o);
+
 int cli_parse_enqueue(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli_enqueue *o,
 		      FILE *out, char *err, size_t errlen);
 int cli_parse_consume(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli_consume *o,
