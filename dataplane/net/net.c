@@ -6,7 +6,7 @@
 #include <rte_errno.h>
 #include <rte_malloc.h>
 
-#include "net_pvt.h"
+#include "tcp_pvt.h"
 
 static const char *const error_names[NET_E__COUNT] = {
 	[NET_OK] = "ok",
@@ -48,6 +48,15 @@ net_lcore_create(const struct net_conf *conf, int socket)
 	nl->tx_ip_cksum = conf->tx_ip_cksum;
 	nl->arp_ttl_ms = conf->arp_ttl_ms != 0 ? conf->arp_ttl_ms : NET_ARP_TTL_MS_DEFAULT;
 	nl->arp_retry_ms = conf->arp_retry_ms != 0 ? conf->arp_retry_ms : NET_ARP_RETRY_MS_DEFAULT;
+	if (conf->tcp != NULL) {
+		int rc = tcp_lcore_init(nl, conf->tcp, socket);
+
+		if (rc < 0) {
+			rte_free(nl);
+			rte_errno = -rc;
+			return NULL;
+		}
+	}
 	return nl;
 }
 
@@ -60,6 +69,7 @@ net_lcore_destroy(struct net_lcore *nl)
 		rte_pktmbuf_free(nl->out[i]);
 	for (uint16_t i = 0; i < nl->n_pending; i++)
 		rte_pktmbuf_free(nl->pending[i].m);
+	tcp_lcore_free(nl);
 	rte_free(nl);
 }
 
@@ -123,8 +133,11 @@ net_input(struct net_lcore *nl, struct rte_mbuf **v, uint16_t n)
 uint16_t
 net_output(struct net_lcore *nl, struct rte_mbuf **v, uint16_t n)
 {
-	uint16_t k = n < nl->n_out ? n : nl->n_out;
+	uint16_t k;
 
+	if (nl->tcp != NULL)
+		tcp_flush(nl);
+	k = n < nl->n_out ? n : nl->n_out;
 	memcpy(v, nl->out, k * sizeof(v[0]));
 	nl->n_out -= k;
 	memmove(nl->out, nl->out + k, nl->n_out * sizeof(nl->out[0]));
@@ -137,4 +150,6 @@ net_timer(struct net_lcore *nl, uint64_t now_ms)
 	if (now_ms > nl->now_ms)
 		nl->now_ms = now_ms;
 	net_arp_timer(nl);
+	if (nl->tcp != NULL)
+		tcp_timers(nl);
 }

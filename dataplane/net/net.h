@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * sluice's per-lcore network stack, first layers: Ethernet, ARP, IPv4, ICMP
- * echo (DESIGN.md "Userspace TCP/IP stack"). A protocol engine with no I/O:
+ * sluice's per-lcore network stack: Ethernet, ARP, IPv4, ICMP echo, and TCP
+ * (tcp.h) (DESIGN.md "Userspace TCP/IP stack"). A protocol engine with no I/O:
  * the I/O lcore receives a burst, hands it to net_input, runs net_timer, and
  * transmits what net_output gives it.
  *
  *   rx_burst ──► net_input ──► eth ─┬─ arp ──► reply / learn / flush pending ─┐
  *                                   └─ ipv4 ─► icmp echo ──► reply in place ──┤
+ *                                   └─ ipv4 ─► tcp (tcp.h) ──► segments ────┤
  *   net_ipv4_send ──► next hop ──► arp cache ──┬─ hit ───────────────────────┤
  *                                              └─ miss ─► pending (bounded)  │
  *   net_timer ──► arp aging, request retries, pending timeouts ──────────────┤
@@ -28,7 +29,9 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#define NET_OUT_MAX 512    /* frames waiting for net_output */
+#include "tcp.h"
+
+#define NET_OUT_MAX 1024   /* frames waiting for net_output */
 #define NET_ARP_ENTRIES 64 /* ARP cache rows, resolved or being resolved */
 #define NET_ARP_PENDING 16 /* packets waiting for ARP, all destinations together */
 #define NET_ARP_TRIES 3    /* requests per unresolved address before its packets drop */
@@ -57,6 +60,9 @@ struct net_conf {
 	uint32_t arp_ttl_ms;   /* 0: NET_ARP_TTL_MS_DEFAULT */
 	uint32_t arp_retry_ms; /* 0: NET_ARP_RETRY_MS_DEFAULT */
 	bool tx_ip_cksum;      /* the port fills IPv4 header checksums (nic_port.tx_ip_cksum) */
+	/* TCP's sizes and timers (tcp.h); NULL: no TCP, segments are dropped
+	 * as ip_proto_unsupported */
+	const struct net_tcp_conf *tcp;
 };
 
 enum net_arp_state {
@@ -104,6 +110,7 @@ struct net_lcore {
 	struct rte_mbuf *out[NET_OUT_MAX];
 	struct net_arp_entry arp[NET_ARP_ENTRIES];
 	struct net_pending pending[NET_ARP_PENDING];
+	struct tcp_lcore *tcp; /* NULL without TCP */
 	/* written on every frame; on their own line so reading them (stats) does not
 	 * pull the hot fields away */
 	struct net_counters cnt __rte_cache_aligned;
@@ -134,13 +141,16 @@ uint16_t net_input(struct net_lcore *nl, struct rte_mbuf **v, uint16_t n);
 /*
  * Move up to n queued frames, oldest first, into v. The caller owns them:
  * transmit, and free whatever the device did not take. Returns how many.
+ * TCP connections with something to send (data the windows allow, owed
+ * ACKs) fill the queue first, as far as it has room: call until 0.
  */
 uint16_t net_output(struct net_lcore *nl, struct rte_mbuf **v, uint16_t n);
 
 /*
  * Advance the stack's clock to now_ms (monotonic, milliseconds; never goes
  * back) and run what is due: ARP entries age out, unanswered requests are
- * repeated, and packets whose address stayed unresolved are dropped.
+ * repeated, packets whose address stayed unresolved are dropped, and TCP's
+ * timers fire.
  */
 void net_timer(struct net_lcore *nl, uint64_t now_ms);
 

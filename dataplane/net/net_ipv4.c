@@ -119,6 +119,9 @@ net_ipv4_input(struct net_lcore *nl, struct rte_mbuf *m)
 	case IPPROTO_ICMP:
 		net_icmp_input(nl, m);
 		break;
+	case IPPROTO_TCP:
+		net_tcp_input(nl, m);
+		break;
 	default:
 		net_drop(nl, m, NET_E_IP_PROTO_UNSUPPORTED);
 		break;
@@ -155,7 +158,7 @@ net_ipv4_send(struct net_lcore *nl, struct rte_mbuf *m)
 			return net_drop(nl, m, NET_E_IP_NO_ROUTE);
 		next_hop = nl->gateway;
 	}
-	m->ol_flags = 0;
+	m->ol_flags &= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_L4_MASK; /* TCP's offload request stays */
 	net_ipv4_cksum_out(nl, m);
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
 	if (eh == NULL)

@@ -49,6 +49,7 @@ net_cksum_adjust16(uint16_t cksum, uint16_t old_word, uint16_t new_word)
 void net_arp_input(struct net_lcore *nl, struct rte_mbuf *m);
 void net_ipv4_input(struct net_lcore *nl, struct rte_mbuf *m);
 void net_icmp_input(struct net_lcore *nl, struct rte_mbuf *m);
+void net_tcp_input(struct net_lcore *nl, struct rte_mbuf *m);
 
 /* Fill the IPv4 header checksum of m (data at the IPv4 header), or ask the port to. */
 void net_ipv4_cksum_out(struct net_lcore *nl, struct rte_mbuf *m);
