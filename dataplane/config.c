@@ -18,7 +18,13 @@ sluiced_usage(FILE *out)
 		"\n"
 		"listening and TLS:\n"
 		"  --listen ADDR:PORT        IPv4 address and port (default 127.0.0.1:7443)\n"
-		"  --transport kernel        kernel TCP sockets (dpdk: not built yet)\n"
+		"  --transport T             kernel (default): kernel TCP sockets; dpdk: the "
+		"EAL's\n"
+		"                            ethdev port with sluice's own TCP/IP stack\n"
+		"  --ip ADDR/LEN             dpdk: the stack's IPv4 address and prefix (required)\n"
+		"  --gateway ADDR            dpdk: next hop for off-link peers (default: none)\n"
+		"  --port-id N               dpdk: ethdev port (default 0)\n"
+		"  --mbufs N                 dpdk: packet buffers per NUMA socket (default 16383)\n"
 		"  --cert FILE --key FILE    server certificate and key (PEM), required\n"
 		"  --client-ca FILE          CA for client certificates\n"
 		"  --client-cert MODE        none (default), optional or required\n"
@@ -43,20 +49,33 @@ sluiced_usage(FILE *out)
 		"  --max-batch-jobs N        (default %u)   --max-unacked-batches N (default 16)\n"
 		"  --handshake-timeout-ms N  (10000)  --hello-timeout-ms N (5000)\n"
 		"  --idle-timeout-ms N       (60000)  --handshakes-per-poll N (8)\n"
-		"  --max-conns N per I/O lcore (1024)  --max-jobs N held (200000)\n"
+		"  --max-conns N per I/O lcore (1024)  --max-jobs N held per worker (200000)\n"
 		"  --job-mem-mb N            memory for job objects (256)\n"
 		"  --drain-timeout-ms N      on SIGTERM/SIGINT (5000)\n"
+		"\n"
+		"operator actions on queues (sluice admin --help):\n"
+		"  --control-socket PATH     serve a local control socket (AF_UNIX seqpacket,\n"
+		"                            created mode 0600, removed at exit; default: off;\n"
+		"                            e.g. /run/sluiced/control.sock): list queues with\n"
+		"                            their depths, pause, resume, purge, redrive dead\n"
+		"                            letters. Peers with uid 0 or sluiced's uid only.\n"
 		"\n"
 		"lcores:\n"
 		"  --io-lcores LIST          lcore ids polling connections (default: the first\n"
 		"                            worker lcore of the EAL)\n"
-		"  --worker-lcore ID         lcore owning the queues (default: the last one; may\n"
-		"                            equal an I/O lcore on small machines)\n"
+		"  --workers N               worker lcores owning the queues, 1 to %d\n"
+		"                            (default 1); queue i, in --queue order, is\n"
+		"                            worker (i mod N)'s; consumers may span workers\n"
+		"  --worker-lcores LIST      their lcore ids, one per worker (default: the\n"
+		"                            last N; one may be an I/O lcore on small machines;\n"
+		"                            --lcores 0@0,1@0,2@0 runs 2 workers on 1 CPU)\n"
+		"  --worker-lcore ID         the same as --worker-lcores ID\n"
 		"  -v, --verbose             log connection errors\n"
 		"  -h, --help                this text\n"
 		"\n"
 		"exit status: 0 clean shutdown, 1 runtime failure, 2 bad configuration.\n",
-		WIRE_FRAME_BYTES_DEFAULT, WIRE_PAYLOAD_BYTES_DEFAULT, WIRE_BATCH_JOBS_DEFAULT);
+		WIRE_FRAME_BYTES_DEFAULT, WIRE_PAYLOAD_BYTES_DEFAULT, WIRE_BATCH_JOBS_DEFAULT,
+		CFG_LCORES_MAX);
 }
 
 static int
@@ -222,25 +241,57 @@ parse_queue(struct sluiced_cfg *cfg, const char *spec, char *err, size_t errlen)
 	return 0;
 }
 
+/* A comma-separated list of lcore ids for option `what`; *n of them, each distinct. */
 static int
-parse_lcores(struct sluiced_cfg *cfg, const char *s, char *err, size_t errlen)
+parse_lcores(const char *what, const char *s, unsigned *ids, unsigned *n, char *err, size_t errlen)
 {
 	char buf[256], *save = NULL, *tok;
+	unsigned i;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	cfg->n_io = 0;
+	*n = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		uint32_t v;
 
-		if (cfg->n_io == CFG_LCORES_MAX) {
-			snprintf(err, errlen, "--io-lcores: at most %d", CFG_LCORES_MAX);
+		if (*n == CFG_LCORES_MAX) {
+			snprintf(err, errlen, "%s: at most %d", what, CFG_LCORES_MAX);
 			return -1;
 		}
-		if (parse_u32("--io-lcores", tok, 1023, &v, err, errlen))
+		if (parse_u32(what, tok, 1023, &v, err, errlen))
 			return -1;
-		cfg->io_lcores[cfg->n_io++] = v;
+		for (i = 0; i < *n; i++) {
+			if (ids[i] == v) {
+				snprintf(err, errlen, "%s: lcore %u listed twice", what, v);
+				return -1;
+			}
+		}
+		ids[(*n)++] = v;
 	}
-	cfg->roles_given = true;
+	return 0;
+}
+
+/* "A.B.C.D/LEN" into address and netmask (network order). */
+static int
+parse_prefix(const char *s, uint32_t *ip, uint32_t *mask)
+{
+	char buf[32], *slash, *end;
+	struct in_addr a;
+	unsigned long len;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	errno = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || len == 0 || len > 32 ||
+	    inet_pton(AF_INET, buf, &a) != 1 || a.s_addr == 0)
+		return -1;
+	*ip = a.s_addr;
+	*mask = htonl((uint32_t)(UINT64_C(0xffffffff) << (32 - len)));
 	return 0;
 }
 
@@ -250,6 +301,10 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 	static const struct option opts[] = {
 		{ "listen", required_argument, NULL, 'l' },
 		{ "transport", required_argument, NULL, 't' },
+		{ "ip", required_argument, NULL, 40 },
+		{ "gateway", required_argument, NULL, 41 },
+		{ "port-id", required_argument, NULL, 42 },
+		{ "mbufs", required_argument, NULL, 43 },
 		{ "cert", required_argument, NULL, 'c' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "client-ca", required_argument, NULL, 'A' },
@@ -273,15 +328,19 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 		{ "drain-timeout-ms", required_argument, NULL, 12 },
 		{ "io-lcores", required_argument, NULL, 13 },
 		{ "worker-lcore", required_argument, NULL, 14 },
+		{ "worker-lcores", required_argument, NULL, 14 },
+		{ "workers", required_argument, NULL, 15 },
+		{ "control-socket", required_argument, NULL, 60 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	uint32_t v;
+	uint32_t v, workers = 0;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->transport = "kernel";
+	cfg->mbufs = 16383;
 	cfg->listen_addr = htonl(INADDR_LOOPBACK);
 	cfg->listen_port = htons(7443);
 	cfg->ticket_lifetime_s = 3600;
@@ -308,14 +367,47 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 				return -1;
 			break;
 		case 't':
-			if (strcmp(optarg, "kernel") != 0) {
+			if (strcmp(optarg, "kernel") == 0) {
+				cfg->transport = "kernel";
+			} else if (strcmp(optarg, "dpdk") == 0) {
+				cfg->transport = "dpdk";
+			} else {
+				snprintf(err, errlen, "--transport %s: use kernel or dpdk", optarg);
+				return -1;
+			}
+			break;
+		case 40:
+			if (parse_prefix(optarg, &cfg->ip, &cfg->netmask)) {
 				snprintf(err, errlen,
-					 "--transport %s: only 'kernel' is built so far (the dpdk "
-					 "transport comes with sluice's TCP/IP stack)",
+					 "--ip %s: want an IPv4 address and prefix length, e.g. "
+					 "198.18.0.2/24",
 					 optarg);
 				return -1;
 			}
-			cfg->transport = "kernel";
+			break;
+		case 41: {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1) {
+				snprintf(err, errlen, "--gateway %s: not an IPv4 address", optarg);
+				return -1;
+			}
+			cfg->gateway = a.s_addr;
+			break;
+		}
+		case 42:
+			if (parse_u32("--port-id", optarg, 1023, &v, err, errlen))
+				return -1;
+			cfg->port_id = (uint16_t)v;
+			break;
+		case 43:
+			if (parse_u32("--mbufs", optarg, 4194303, &v, err, errlen))
+				return -1;
+			if (v < 1023) {
+				snprintf(err, errlen, "--mbufs %s: at least 1023", optarg);
+				return -1;
+			}
+			cfg->mbufs = v;
 			break;
 		case 'c':
 			cfg->cert_file = optarg;
@@ -436,14 +528,32 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 				return -1;
 			break;
 		case 13:
-			if (parse_lcores(cfg, optarg, err, errlen))
+			if (parse_lcores("--io-lcores", optarg, cfg->io_lcores, &cfg->n_io, err,
+					 errlen))
 				return -1;
+			cfg->roles_given = true;
 			break;
 		case 14:
-			if (parse_u32("--worker-lcore", optarg, 1023, &v, err, errlen))
+			if (parse_lcores("--worker-lcores", optarg, cfg->worker_lcores,
+					 &cfg->n_worker_lcores, err, errlen))
 				return -1;
-			cfg->worker_lcore = v;
 			cfg->roles_given = true;
+			break;
+		case 15:
+			if (parse_u32("--workers", optarg, CFG_LCORES_MAX, &workers, err, errlen) ||
+			    workers == 0) {
+				snprintf(err, errlen,
+					 "--workers %s: a number of worker lcores, 1 to %d", optarg,
+					 CFG_LCORES_MAX);
+				return -1;
+			}
+			break;
+		case 60:
+			if (optarg[0] == '\0') {
+				snprintf(err, errlen, "--control-socket: give a path");
+				return -1;
+			}
+			cfg->control_socket = optarg;
 			break;
 		case 'v':
 			cfg->verbose = true;
@@ -474,6 +584,36 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 	}
 	if (cfg->max_frame_bytes < 64 * 1024) {
 		snprintf(err, errlen, "--max-frame-bytes: at least 65536");
+		return -1;
+	}
+	cfg->n_workers = workers ? workers : 1;
+	if (cfg->n_worker_lcores) {
+		if (workers && workers != cfg->n_worker_lcores) {
+			snprintf(err, errlen,
+				 "--workers %u but --worker-lcores lists %u lcores: give one "
+				 "lcore per worker, or only one of the two options",
+				 workers, cfg->n_worker_lcores);
+			return -1;
+		}
+		cfg->n_workers = cfg->n_worker_lcores;
+	}
+	if (strcmp(cfg->transport, "dpdk") == 0) {
+		if (cfg->ip == 0) {
+			snprintf(err, errlen,
+				 "--transport dpdk needs --ip ADDR/LEN: the address sluice's own "
+				 "TCP/IP stack answers on");
+			return -1;
+		}
+		if (cfg->listen_addr == htonl(INADDR_LOOPBACK))
+			cfg->listen_addr = cfg->ip; /* the default --listen means "our port" */
+		if (cfg->listen_addr != cfg->ip && cfg->listen_addr != 0) {
+			snprintf(err, errlen,
+				 "--listen: with --transport dpdk the address must be --ip's (or "
+				 "0.0.0.0)");
+			return -1;
+		}
+	} else if (cfg->ip != 0 || cfg->gateway != 0) {
+		snprintf(err, errlen, "--ip and --gateway apply to --transport dpdk only");
 		return -1;
 	}
 	return 0;

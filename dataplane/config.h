@@ -15,9 +15,13 @@
 #define CFG_LCORES_MAX 16
 
 struct sluiced_cfg {
-	const char *transport; /* "kernel" (dpdk: the TCP/IP stack issue) */
-	uint32_t listen_addr;  /* network order */
-	uint16_t listen_port;  /* network order */
+	const char *transport; /* "kernel" or "dpdk" */
+	/* dpdk transport: the stack's address and port */
+	uint32_t ip, netmask, gateway; /* network order */
+	uint16_t port_id;
+	unsigned mbufs;       /* packet buffers per NUMA socket */
+	uint32_t listen_addr; /* network order */
+	uint16_t listen_port; /* network order */
 	const char *cert_file;
 	const char *key_file;
 	const char *client_ca_file;
@@ -45,10 +49,13 @@ struct sluiced_cfg {
 	uint32_t drain_timeout_ms;
 
 	unsigned n_io;
-	unsigned io_lcores[CFG_LCORES_MAX]; /* 0 = choose */
-	unsigned worker_lcore;              /* 0 = choose */
+	unsigned io_lcores[CFG_LCORES_MAX];     /* 0 = choose */
+	unsigned n_workers;                     /* worker lcores (--workers), >= 1 */
+	unsigned n_worker_lcores;               /* given with --worker-lcore(s); 0 = choose */
+	unsigned worker_lcores[CFG_LCORES_MAX]; /* worker w runs on worker_lcores[w] */
 	bool roles_given;
 	const char *server_name;
+	const char *control_socket; /* AF_UNIX seqpacket path, NULL = off (dataplane/ctl) */
 	bool verbose;
 };
 

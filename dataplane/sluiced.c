@@ -20,6 +20,7 @@
 
 #include "config.h"
 #include "lcore.h"
+#include "transport_dpdk.h"
 
 #define RING_SIZE 8192
 #define AUTH_RING_SIZE 1024
@@ -158,19 +159,27 @@ make_pools(struct appliance *a, const struct sluiced_cfg *cfg)
 static int
 make_rings(struct appliance *a)
 {
-	unsigned io;
+	unsigned io, w;
 
 	for (io = 0; io < a->n_io; io++) {
 		char name[32];
 
-		snprintf(name, sizeof(name), "to_worker_%u", io);
-		a->to_worker[io] =
-			rte_ring_create_elem(name, sizeof(struct msg), RING_SIZE,
-					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		snprintf(name, sizeof(name), "from_worker_%u", io);
-		a->from_worker[io] =
-			rte_ring_create_elem(name, sizeof(struct msg), RING_SIZE,
-					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+		/* One SPSC pair per I/O lcore and worker. */
+		for (w = 0; w < a->n_workers; w++) {
+			snprintf(name, sizeof(name), "to_worker_%u_%u", io, w);
+			a->to_worker[io][w] = rte_ring_create_elem(name, sizeof(struct msg),
+								   RING_SIZE, (int)rte_socket_id(),
+								   RING_F_SP_ENQ | RING_F_SC_DEQ);
+			snprintf(name, sizeof(name), "from_worker_%u_%u", io, w);
+			a->from_worker[io][w] = rte_ring_create_elem(
+				name, sizeof(struct msg), RING_SIZE, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (!a->to_worker[io][w] || !a->from_worker[io][w]) {
+				fprintf(stderr, "sluiced: cannot create rings: %s\n",
+					rte_strerror(rte_errno));
+				return -1;
+			}
+		}
 		snprintf(name, sizeof(name), "auth_req_%u", io);
 		a->auth_req[io] =
 			rte_ring_create_elem(name, sizeof(struct auth_msg), AUTH_RING_SIZE,
@@ -179,8 +188,7 @@ make_rings(struct appliance *a)
 		a->auth_resp[io] =
 			rte_ring_create_elem(name, sizeof(struct auth_msg), AUTH_RING_SIZE,
 					     (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (!a->to_worker[io] || !a->from_worker[io] || !a->auth_req[io] ||
-		    !a->auth_resp[io]) {
+		if (!a->auth_req[io] || !a->auth_resp[io]) {
 			fprintf(stderr, "sluiced: cannot create rings: %s\n",
 				rte_strerror(rte_errno));
 			return -1;
@@ -191,15 +199,15 @@ make_rings(struct appliance *a)
 
 /* Pick I/O and worker lcores among the EAL's worker lcores. */
 static int
-assign_roles(struct sluiced_cfg *cfg, unsigned *worker)
+assign_roles(struct sluiced_cfg *cfg)
 {
-	unsigned lc, first = RTE_MAX_LCORE, last = RTE_MAX_LCORE, i;
+	unsigned lc, first = RTE_MAX_LCORE, n_avail = 0, k = 0, i;
 
 	RTE_LCORE_FOREACH_WORKER(lc)
 	{
 		if (first == RTE_MAX_LCORE)
 			first = lc;
-		last = lc;
+		n_avail++;
 	}
 	if (first == RTE_MAX_LCORE) {
 		fprintf(stderr, "sluiced: needs at least 2 lcores (main + one more), e.g. "
@@ -210,7 +218,23 @@ assign_roles(struct sluiced_cfg *cfg, unsigned *worker)
 		cfg->n_io = 1;
 		cfg->io_lcores[0] = first;
 	}
-	*worker = cfg->roles_given && cfg->worker_lcore ? cfg->worker_lcore : last;
+	if (cfg->n_worker_lcores == 0) {
+		/* The last n_workers of the EAL's lcores, one worker each. */
+		if (cfg->n_workers > n_avail) {
+			fprintf(stderr,
+				"sluiced: --workers %u needs %u EAL lcores besides the main one, "
+				"the EAL has %u (several may share a CPU: e.g. --lcores "
+				"0@0,1@0,2@0 for 2 workers)\n",
+				cfg->n_workers, cfg->n_workers, n_avail);
+			return -1;
+		}
+		i = 0;
+		RTE_LCORE_FOREACH_WORKER(lc)
+		{
+			if (k++ >= n_avail - cfg->n_workers)
+				cfg->worker_lcores[i++] = lc;
+		}
+	}
 	for (i = 0; i < cfg->n_io; i++) {
 		if (cfg->io_lcores[i] >= RTE_MAX_LCORE ||
 		    !rte_lcore_is_enabled(cfg->io_lcores[i]) ||
@@ -221,11 +245,16 @@ assign_roles(struct sluiced_cfg *cfg, unsigned *worker)
 			return -1;
 		}
 	}
-	if (*worker >= RTE_MAX_LCORE || !rte_lcore_is_enabled(*worker) ||
-	    *worker == rte_get_main_lcore()) {
-		fprintf(stderr, "sluiced: --worker-lcore %u is not an enabled non-main EAL lcore\n",
-			*worker);
-		return -1;
+	for (i = 0; i < cfg->n_workers; i++) {
+		lc = cfg->worker_lcores[i];
+		if (lc >= RTE_MAX_LCORE || !rte_lcore_is_enabled(lc) ||
+		    lc == rte_get_main_lcore()) {
+			fprintf(stderr,
+				"sluiced: --worker-lcores %u is not an enabled non-main EAL "
+				"lcore\n",
+				lc);
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -248,9 +277,11 @@ main(int argc, char **argv)
 	static struct appliance a;
 	static struct lcore_role roles[RTE_MAX_LCORE];
 	static struct tls_ctx tls[SLUICED_IO_MAX];
+	static struct dpdk_port dport;
+	bool dport_up = false;
 	struct tls_params tp;
-	struct worker_lcore *worker = NULL;
-	unsigned worker_lc, i, lc;
+	static struct worker_lcore *workers[SLUICED_WORKERS_MAX];
+	unsigned i, lc;
 	char err[512];
 	int n, rc, status = 1;
 
@@ -280,10 +311,13 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return rc < 0 ? 2 : 0;
 	}
-	if (assign_roles(&cfg, &worker_lc))
+	if (assign_roles(&cfg)) {
+		status = 2; /* bad configuration */
 		goto out_cfg;
+	}
 	a.cfg = &cfg;
 	a.n_io = cfg.n_io;
+	a.n_workers = cfg.n_workers;
 	a.queues = cfg.queue_pol;
 	a.n_queues = cfg.n_queues;
 	a.wall_to_mono_ms = (int64_t)mono_ms() - (int64_t)wall_ms();
@@ -298,7 +332,9 @@ main(int argc, char **argv)
 	a.sess_cfg.heartbeat_ms = cfg.heartbeat_ms;
 	a.sess_cfg.server_name = cfg.server_name;
 	for (i = 0; i < cfg.n_queues; i++) {
-		cfg.queue_pol[i].worker = 0;
+		/* Queue i belongs to worker i mod N, where it is engine queue i / N (lcore.h). */
+		cfg.queue_pol[i].worker = (uint16_t)(i % cfg.n_workers);
+		cfg.queue_pol[i].index = (uint16_t)(i / cfg.n_workers);
 		if (cfg.queue_pol[i].max_payload_bytes > cfg.max_payload_bytes)
 			cfg.queue_pol[i].max_payload_bytes = cfg.max_payload_bytes;
 	}
@@ -332,14 +368,46 @@ main(int argc, char **argv)
 	}
 	if (make_rings(&a) || make_pools(&a, &cfg))
 		goto out_cfg;
-	worker = worker_lcore_create(&a);
-	if (!worker) {
-		fprintf(stderr, "sluiced: cannot create the worker: %s\n", strerror(errno));
-		goto out_cfg;
+	if (cfg.control_socket) {
+		a.ctl = ctlsrv_create(&a, a.n_workers, cfg.control_socket, err, sizeof(err));
+		if (!a.ctl) {
+			fprintf(stderr, "sluiced: %s\n", err);
+			status = 2;
+			goto out_lcores;
+		}
 	}
-	roles[worker_lc] = (struct lcore_role){ .a = &a, .worker = worker };
+	for (i = 0; i < cfg.n_workers; i++) {
+		workers[i] = worker_lcore_create(&a, i);
+		if (!workers[i]) {
+			fprintf(stderr, "sluiced: cannot create worker %u: %s\n", i,
+				strerror(errno));
+			goto out_lcores;
+		}
+		roles[cfg.worker_lcores[i]] = (struct lcore_role){ .a = &a, .worker = workers[i] };
+	}
+	if (strcmp(cfg.transport, "dpdk") == 0) {
+		struct dpdk_port_conf dc = {
+			.port_id = cfg.port_id,
+			.nb_queues = (uint16_t)cfg.n_io,
+			.queue_lcores = cfg.io_lcores,
+			.ip = cfg.ip,
+			.netmask = cfg.netmask,
+			.gateway = cfg.gateway,
+			.pool_mbufs = cfg.mbufs,
+		};
+
+		if (dpdk_port_setup(&dport, &dc, err, sizeof(err)) != 0) {
+			fprintf(stderr, "sluiced: %s\n", err);
+			goto out_lcores;
+		}
+		dport_up = true;
+		nic_port_describe(&dport.port, err, sizeof(err));
+		printf("sluiced: %s\n", err);
+	}
 	for (i = 0; i < cfg.n_io; i++) {
-		struct transport *t = transport_kernel_create(cfg.max_conns);
+		struct transport *t =
+			dport_up ? transport_dpdk_create(&dport, (uint16_t)i, cfg.max_conns)
+				 : transport_kernel_create(cfg.max_conns);
 		char addr[INET_ADDRSTRLEN];
 
 		if (!t || (rc = t->ops->listen(t, cfg.listen_addr, cfg.listen_port)) != 0) {
@@ -364,10 +432,12 @@ main(int argc, char **argv)
 		char addr[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &cfg.listen_addr, addr, sizeof(addr));
-		printf("sluiced: listening on %s:%u (%s transport), %u I/O lcore(s), worker on "
-		       "lcore %u, %u queue(s), %u principal(s)\n",
-		       addr, ntohs(cfg.listen_port), cfg.transport, cfg.n_io, worker_lc,
-		       cfg.n_queues, a.auth.n);
+		printf("sluiced: listening on %s:%u (%s transport), %u I/O lcore(s), %u worker(s) "
+		       "on lcore(s)",
+		       addr, ntohs(cfg.listen_port), cfg.transport, cfg.n_io, cfg.n_workers);
+		for (i = 0; i < cfg.n_workers; i++)
+			printf("%s%u", i ? "," : " ", cfg.worker_lcores[i]);
+		printf(", %u queue(s), %u principal(s)\n", cfg.n_queues, a.auth.n);
 		fflush(stdout);
 	}
 	RTE_LCORE_FOREACH_WORKER(lc)
@@ -377,6 +447,7 @@ main(int argc, char **argv)
 	}
 	while (atomic_load(&a.io_done) < a.n_io) {
 		main_lcore_poll(&a);
+		ctlsrv_poll(a.ctl);
 		if (got_signal && !atomic_load(&a.quit)) {
 			printf("sluiced: signal %d: draining\n", (int)got_signal);
 			fflush(stdout);
@@ -401,14 +472,25 @@ out_lcores:
 		}
 		io_lcore_free(roles[lc].io);
 	}
-	worker_lcore_free(worker);
+	if (a.ctl && status == 0) {
+		printf("sluiced: control ");
+		ctlsrv_stats_json(a.ctl, stdout);
+	}
+	ctlsrv_free(a.ctl);
+	if (dport_up)
+		dpdk_port_close(&dport);
+	appliance_rings_drain(&a);
+	for (i = 0; i < SLUICED_WORKERS_MAX; i++)
+		worker_lcore_free(workers[i]);
 	if (status == 0)
 		print_stats(&a);
 	for (i = 0; i < JOB_CLASSES; i++)
 		rte_mempool_free(a.jobs[i]);
 	for (i = 0; i < a.n_io; i++) {
-		rte_ring_free(a.to_worker[i]);
-		rte_ring_free(a.from_worker[i]);
+		for (lc = 0; lc < a.n_workers; lc++) {
+			rte_ring_free(a.to_worker[i][lc]);
+			rte_ring_free(a.from_worker[i][lc]);
+		}
 		rte_ring_free(a.auth_req[i]);
 		rte_ring_free(a.auth_resp[i]);
 	}

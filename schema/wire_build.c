@@ -1,261 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Frame builder, front to back.
- *
- * FlatBuffers' uoffsets are unsigned and point forward, so a frame can be
- * laid out in reading order: every table is written before the strings,
- * vectors and tables it refers to, and its offset slots are patched once
- * each child is placed. Each table is preceded by its own vtable:
- *
- *   ... | vtable | pad | soffset, fields by alignment | children ... |
- *         ^vt            ^t: soffset = t - vt (> 0)
- *
- * Alignment is counted from the frame's first byte (the size prefix).
+ * Frame builder, front to back: which fields each table of sluice.fbs has.
+ * The layout and the pieces that write it are wire_build_pvt.h's, shared
+ * with the control builder.
  */
 #include <errno.h>
 #include <limits.h>
 
 #include "wire_build.h"
-
-#define TABLE_FIELDS_MAX 16
-
-struct wb {
-	uint8_t *buf;
-	uint32_t cap;
-	uint32_t pos;
-	int err;
-};
-
-/* One inline field of a table being written. */
-struct wb_field {
-	uint8_t id;
-	uint8_t size;
-	uint8_t align;
-	uint8_t is_offset;
-	uint64_t v;                    /* scalar value */
-	const struct wire_jobid *id16; /* JobId struct */
-};
-
-struct wb_table {
-	struct wb_field f[TABLE_FIELDS_MAX];
-	unsigned n;
-	uint32_t slot[TABLE_FIELDS_MAX]; /* by field id: where the field landed */
-};
-
-/* Reserve size zeroed bytes at the next multiple of align; 0 on overflow. */
-static uint32_t
-wb_reserve(struct wb *b, uint32_t align, uint32_t size)
-{
-	uint32_t start = (b->pos + align - 1) & ~(align - 1);
-
-	if (b->err)
-		return 0; /* keep the first error */
-	if (start < b->pos || size > b->cap || start > b->cap - size) {
-		b->err = -WIRE_E_BUILD_NO_SPACE;
-		return 0;
-	}
-	memset(b->buf + b->pos, 0, start + size - b->pos);
-	b->pos = start + size;
-	return start;
-}
-
-static void
-wb_st16(struct wb *b, uint32_t at, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(b->buf + at, &v, 2);
-}
-
-static void
-wb_st32(struct wb *b, uint32_t at, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(b->buf + at, &v, 4);
-}
-
-static void
-wb_st64(struct wb *b, uint32_t at, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(b->buf + at, &v, 8);
-}
-
-/* Point the uoffset slot at target (written later, so target > slot). */
-static void
-wb_link(struct wb *b, uint32_t slot, uint32_t target)
-{
-	if (!b->err)
-		wb_st32(b, slot, target - slot);
-}
-
-static void
-tf_scalar(struct wb_table *t, unsigned id, unsigned size, uint64_t v, uint64_t def)
-{
-	if (v == def)
-		return;
-	t->f[t->n++] = (struct wb_field){ .id = id, .size = size, .align = size, .v = v };
-}
-
-static void
-tf_offset(struct wb_table *t, unsigned id, bool present)
-{
-	if (present)
-		t->f[t->n++] = (struct wb_field){ .id = id, .size = 4, .align = 4, .is_offset = 1 };
-}
-
-static void
-tf_jobid(struct wb_table *t, unsigned id, const struct wire_jobid *v)
-{
-	if (v->hi || v->lo)
-		t->f[t->n++] = (struct wb_field){ .id = id, .size = 16, .align = 8, .id16 = v };
-}
-
-/* Write vtable and table inline part; return the table position. */
-static uint32_t
-wb_table(struct wb *b, struct wb_table *t)
-{
-	unsigned order[TABLE_FIELDS_MAX];
-	unsigned i, j, max_id = 0, nslots;
-	uint32_t vt, tp;
-
-	for (i = 0; i < t->n; i++) {
-		if (t->f[i].id >= max_id)
-			max_id = t->f[i].id + 1u;
-		/* insertion sort by alignment, largest first: no padding holes */
-		for (j = i; j > 0 && t->f[order[j - 1]].align < t->f[i].align; j--)
-			order[j] = order[j - 1];
-		order[j] = i;
-	}
-	nslots = max_id;
-	vt = wb_reserve(b, 2, 4 + 2 * nslots);
-	tp = wb_reserve(b, 4, 4);
-	for (i = 0; i < t->n; i++) {
-		const struct wb_field *f = &t->f[order[i]];
-		uint32_t at = wb_reserve(b, f->align, f->size);
-
-		if (b->err)
-			return 0;
-		t->slot[f->id] = at;
-		if (f->id16) {
-			wb_st64(b, at, f->id16->hi);
-			wb_st64(b, at + 8, f->id16->lo);
-		} else if (!f->is_offset) {
-			switch (f->size) {
-			case 1:
-				b->buf[at] = (uint8_t)f->v;
-				break;
-			case 2:
-				wb_st16(b, at, (uint16_t)f->v);
-				break;
-			case 4:
-				wb_st32(b, at, (uint32_t)f->v);
-				break;
-			default:
-				wb_st64(b, at, f->v);
-			}
-		}
-	}
-	if (b->err || b->pos - tp > UINT16_MAX)
-		return b->err = -WIRE_E_BUILD_NO_SPACE, 0;
-	wb_st16(b, vt, (uint16_t)(4 + 2 * nslots));
-	wb_st16(b, vt + 2, (uint16_t)(b->pos - tp));
-	for (i = 0; i < t->n; i++)
-		wb_st16(b, vt + 4 + 2 * t->f[i].id, (uint16_t)(t->slot[t->f[i].id] - tp));
-	wb_st32(b, tp, tp - vt);
-	return tp;
-}
-
-/* Vector header + body for n elements, elements aligned to align. */
-static uint32_t
-wb_vector(struct wb *b, uint32_t n, uint32_t elem_size, uint32_t align)
-{
-	uint32_t pos;
-
-	if (n > WIRE_FRAME_BYTES_CAP / elem_size) {
-		b->err = b->err ? b->err : -WIRE_E_BUILD_BAD_INPUT; /* no frame can hold it */
-		return 0;
-	}
-	/*
-	 * The length is 4-aligned and elements start right after it: for wider
-	 * elements, pad (after 4-aligning) until pos + 4 is a multiple of align.
-	 */
-	wb_reserve(b, 4, 0);
-	if (align > 4 && n > 0 && ((b->pos + 4) & (align - 1)))
-		wb_reserve(b, 4, align - ((b->pos + 4) & (align - 1)));
-	pos = wb_reserve(b, 4, 4 + n * elem_size);
-	if (!b->err)
-		wb_st32(b, pos, n);
-	return pos;
-}
-
-static void
-wb_string_at(struct wb *b, uint32_t slot, struct wire_str s)
-{
-	uint32_t pos;
-
-	if (!s.p || b->err)
-		return;
-	if (s.len > WIRE_FRAME_BYTES_CAP) {
-		b->err = -WIRE_E_BUILD_BAD_INPUT; /* no frame can hold it */
-		return;
-	}
-	pos = wb_reserve(b, 4, 4 + s.len + 1); /* NUL stays from the zeroing */
-	if (b->err)
-		return;
-	wb_st32(b, pos, s.len);
-	memcpy(b->buf + pos + 4, s.p, s.len);
-	wb_link(b, slot, pos);
-}
-
-static void
-wb_bytes_at(struct wb *b, uint32_t slot, struct wire_bytes v)
-{
-	uint32_t pos;
-
-	if (!v.p || b->err)
-		return;
-	if (v.len > WIRE_FRAME_BYTES_CAP) {
-		b->err = -WIRE_E_BUILD_BAD_INPUT;
-		return;
-	}
-	pos = wb_vector(b, v.len, 1, 1);
-	if (b->err)
-		return;
-	memcpy(b->buf + pos + 4, v.p, v.len);
-	wb_link(b, slot, pos);
-}
-
-static void
-wb_u16s_at(struct wb *b, uint32_t slot, const uint16_t *v, uint32_t n)
-{
-	uint32_t pos = wb_vector(b, n, 2, 2), i;
-
-	for (i = 0; !b->err && i < n; i++)
-		wb_st16(b, pos + 4 + 2 * i, v[i]);
-	wb_link(b, slot, pos);
-}
-
-static void
-wb_u64s_at(struct wb *b, uint32_t slot, const uint64_t *v, uint32_t n)
-{
-	uint32_t pos = wb_vector(b, n, 8, 8), i;
-
-	for (i = 0; !b->err && i < n; i++)
-		wb_st64(b, pos + 4 + 8 * i, v[i]);
-	wb_link(b, slot, pos);
-}
-
-static void
-wb_ids_at(struct wb *b, uint32_t slot, const struct wire_jobid *v, uint32_t n)
-{
-	uint32_t pos = wb_vector(b, n, 16, 8), i;
-
-	for (i = 0; !b->err && i < n; i++) {
-		wb_st64(b, pos + 4 + 16 * i, v[i].hi);
-		wb_st64(b, pos + 12 + 16 * i, v[i].lo);
-	}
-	wb_link(b, slot, pos);
-}
+#include "wire_build_pvt.h"
 
 static uint32_t
 put_header(struct wb *b, const struct wire_header_in *h)
@@ -310,10 +63,11 @@ put_job(struct wb *b, const struct wire_job_in *j)
 	return pos;
 }
 
-/* The message table of m; children follow it. */
+/* The message table of m (a struct wire_msg_in); children follow it. */
 static uint32_t
-put_message(struct wb *b, const struct wire_msg_in *m)
+put_message(struct wb *b, const void *arg)
 {
+	const struct wire_msg_in *m = arg;
 	struct wb_table t = { .n = 0 };
 	uint32_t pos, v, i;
 
@@ -439,18 +193,13 @@ put_message(struct wb *b, const struct wire_msg_in *m)
 		tf_scalar(&t, wire_fid_ping_time_ms, 8, m->u.ping.time_ms, 0);
 		return wb_table(b, &t);
 	case WIRE_MSG_ERROR:
-		tf_scalar(&t, wire_fid_error_code, 2, m->u.error.code, WIRE_STATUS_INVALID);
-		tf_offset(&t, wire_fid_error_message, m->u.error.message.p != NULL);
 		tf_scalar(&t, wire_fid_error_ref_seq, 8, m->u.error.ref_seq, 0);
-		pos = wb_table(b, &t);
-		wb_string_at(b, t.slot[wire_fid_error_message], m->u.error.message);
-		return pos;
+		return wb_status_text(b, wire_fid_error_code, m->u.error.code, WIRE_STATUS_INVALID,
+				      wire_fid_error_message, m->u.error.message, &t);
 	case WIRE_MSG_GOODBYE:
-		tf_scalar(&t, wire_fid_goodbye_reason, 2, m->u.goodbye.reason, WIRE_STATUS_OK);
-		tf_offset(&t, wire_fid_goodbye_message, m->u.goodbye.message.p != NULL);
-		pos = wb_table(b, &t);
-		wb_string_at(b, t.slot[wire_fid_goodbye_message], m->u.goodbye.message);
-		return pos;
+		return wb_status_text(b, wire_fid_goodbye_reason, m->u.goodbye.reason,
+				      WIRE_STATUS_OK, wire_fid_goodbye_message,
+				      m->u.goodbye.message, &t);
 	default:
 		break;
 	}
@@ -461,26 +210,8 @@ put_message(struct wb *b, const struct wire_msg_in *m)
 ssize_t
 wire_build(void *buf, size_t cap, const struct wire_msg_in *m)
 {
-	struct wb b = {
-		.buf = buf,
-		.cap = cap > WIRE_FRAME_BYTES_CAP + 4 ? WIRE_FRAME_BYTES_CAP + 4 : (uint32_t)cap,
-	};
 	struct wb_table frame = { .n = 0 };
-	uint32_t root;
 
-	if (!buf || !m)
-		return -WIRE_E_BUILD_BAD_INPUT;
-	wb_reserve(&b, 4, WIRE_FRAME_HEADER_BYTES);
-	if (b.err)
-		return b.err;
-	memcpy(b.buf + 8, WIRE_IDENTIFIER, 4);
-	tf_scalar(&frame, wire_fid_frame_msg_type, 1, m->type, WIRE_MSG_NONE);
-	tf_offset(&frame, wire_fid_frame_msg, true);
-	root = wb_table(&b, &frame);
-	wb_link(&b, 4, root);
-	wb_link(&b, frame.slot[wire_fid_frame_msg], put_message(&b, m));
-	if (b.err)
-		return b.err;
-	wb_st32(&b, 0, b.pos - 4);
-	return b.pos;
+	return wb_build_union(buf, cap, WIRE_IDENTIFIER, &frame, wire_fid_frame_msg_type,
+			      m ? m->type : WIRE_MSG_NONE, put_message, m);
 }

@@ -16,6 +16,8 @@ PACKAGES=(
 	flatbuffers-compiler libflatbuffers-dev python3 python3-flatbuffers
 	# dataplane/net end-to-end tests: namespaces, tap addresses, kernel ping and arping
 	iproute2 iputils-ping iputils-arping
+	# TCP attack tests: scapy crafts the segments, tcpdump compiles its BPF filters
+	python3-scapy tcpdump
 )
 
 missing=()

@@ -178,7 +178,67 @@ eng_consumer_remove(struct eng *e, uint32_t c, uint64_t now)
 	e->n_consumers--;
 }
 
+uint32_t
+eng_consumer_credit_held(const struct eng *e, uint32_t c)
+{
+	return consumer_ok(e, c) ? e->consumer[c].credit : 0;
+}
+
+uint32_t
+eng_consumer_credit_take(struct eng *e, uint32_t c)
+{
+	struct eng_consumer *con;
+	uint32_t n;
+
+	if (!consumer_ok(e, c))
+		return 0;
+	con = &e->consumer[c];
+	n = con->credit;
+	con->credit = 0;
+	/* Less credit never makes anything leasable: the epoch stays. */
+	if (con->hungry)
+		hungry_del(e, c);
+	return n;
+}
+
 /* ---- dispatch ---- */
+
+/* queue_can_lease() without side effects: the bucket is refilled only in thought. */
+static bool
+queue_could_lease(const struct eng_queue *q, uint64_t now)
+{
+	const struct eng_bucket *b = &q->bucket;
+
+	if (!q->ready_mask || q->paused)
+		return false;
+	if (q->cfg.max_in_flight && q->n[ENG_JOB_LEASED] >= q->cfg.max_in_flight)
+		return false;
+	if (b->rate && b->tokens < MILLI) {
+		uint64_t need = MILLI - b->tokens;
+		uint64_t dt = now > b->last_ms ? now - b->last_ms : 0;
+
+		/* dt * rate >= need, without the product */
+		if (dt < (need + b->rate - 1) / b->rate)
+			return false;
+	}
+	return true;
+}
+
+uint32_t
+eng_consumer_ready_weight(const struct eng *e, uint32_t c, uint64_t now)
+{
+	const struct eng_consumer *con;
+	uint32_t w = 0;
+	unsigned i;
+
+	if (!consumer_ok(e, c))
+		return 0;
+	con = &e->consumer[c];
+	for (i = 0; i < con->n_subs; i++)
+		if (queue_could_lease(&e->queue[con->sub[i].queue], now))
+			w += con->sub[i].weight;
+	return w;
+}
 
 /* Can q lease one job at now? Notes the next refill of a bucket that says no. */
 static bool

@@ -223,6 +223,20 @@ uint64_t eng_consumer_cookie(const struct eng *e, uint32_t c);
 void eng_consumer_credit(struct eng *e, uint32_t c, uint32_t n);
 /* The consumer is gone: its leases fail now (attempt counted, backoff applies). */
 void eng_consumer_remove(struct eng *e, uint32_t c, uint64_t now);
+/* Credit consumer c holds now (0 for an unknown consumer). */
+uint32_t eng_consumer_credit_held(const struct eng *e, uint32_t c);
+/*
+ * Take back every credit consumer c holds (a worker returning credit to the
+ * lcore that hands it out); returns how many.
+ */
+uint32_t eng_consumer_credit_take(struct eng *e, uint32_t c);
+/*
+ * Would consumer c be leased a job at now if it had credit? The sum of the
+ * weights of its subscriptions whose queue could lease now (READY jobs, not
+ * paused, below max_in_flight, a dispatch token), 0 if none. Changes
+ * nothing; timers due by now are assumed run (eng_advance or eng_dispatch).
+ */
+uint32_t eng_consumer_ready_weight(const struct eng *e, uint32_t c, uint64_t now);
 
 /*
  * Lease up to max jobs to consumers with credit: strict priority within a

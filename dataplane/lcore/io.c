@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * I/O lcore: connections from its transport, TLS, sessions; jobs and lease
- * operations to the worker, results and deliveries back; Hello tokens to the
+ * operations to the worker owning the queue, results and deliveries back;
+ * the credit of consumers spanning workers (credit.h); Hello tokens to the
  * main lcore. Shared-nothing: a connection never leaves its lcore.
  *
  * Per connection:   transport ──► tls.rx ──► TLS ──► sess.in ──► frames
@@ -41,9 +42,10 @@ struct pending {
 struct conn {
 	uint8_t state;
 	bool want_write;
-	bool consumer;   /* the worker holds a consumer for it */
-	bool hs_waiting; /* handshake deferred by the per-poll budget */
-	bool has_sess;   /* sess is initialised (TLS handshake done) */
+	bool handoff;     /* consumer spanning workers: credit in io->banks[slot] */
+	bool hs_waiting;  /* handshake deferred by the per-poll budget */
+	bool has_sess;    /* sess is initialised (TLS handshake done) */
+	uint16_t workers; /* bit w: worker w holds a consumer for it */
 	uint32_t gen;
 	int64_t h;
 	uint64_t hs_deadline;
@@ -72,6 +74,7 @@ struct io_lcore {
 	uint32_t n_free;
 	struct pending *pend;
 	uint32_t pend_free;
+	struct credit_bank *banks; /* per connection slot, for consumers spanning workers */
 	uint64_t now, next_tick, drain_deadline;
 	bool draining;
 	uint64_t session_seq;
@@ -130,10 +133,35 @@ slot_of(struct io_lcore *io, const struct conn *c)
 }
 
 static bool
-to_worker(struct io_lcore *io, const struct msg *m)
+to_worker(struct io_lcore *io, unsigned w, const struct msg *m)
 {
-	return rte_ring_sp_enqueue_burst_elem(io->a->to_worker[io->index], m, sizeof(*m), 1,
+	return rte_ring_sp_enqueue_burst_elem(io->a->to_worker[io->index][w], m, sizeof(*m), 1,
 					      NULL) == 1;
+}
+
+/* Control messages may not be lost: a full ring means the worker is behind, wait for it. */
+static void
+to_worker_wait(struct io_lcore *io, unsigned w, const struct msg *m)
+{
+	while (!to_worker(io, w, m))
+		rte_pause();
+}
+
+/* Send the grants the consumer's bank proposes; a full ring leaves them to the timer. */
+static void
+conn_credit_pump(struct io_lcore *io, struct conn *c)
+{
+	struct credit_bank *b = &io->banks[slot_of(io, c)];
+	unsigned w;
+	uint32_t n;
+
+	while (credit_bank_next(b, &w, &n)) {
+		struct msg m = { .type = MSG_GRANT, .conn = slot_of(io, c), .gen = c->gen, .a = n };
+
+		if (!to_worker(io, w, &m))
+			break;
+		credit_bank_granted(b, w, n);
+	}
 }
 
 static void
@@ -141,12 +169,14 @@ conn_free(struct io_lcore *io, struct conn *c, bool abort)
 {
 	uint32_t slot = slot_of(io, c), p;
 
-	if (c->consumer) {
+	if (c->workers) {
 		struct msg m = { .type = MSG_GONE, .conn = slot, .gen = c->gen };
+		unsigned w;
 
-		/* A full ring means the worker is behind: spin briefly, leases depend on it. */
-		while (!to_worker(io, &m))
-			rte_pause();
+		/* Leases depend on it: every worker holding a consumer for c hears. */
+		for (w = 0; w < io->a->n_workers; w++)
+			if (c->workers & (1u << w))
+				to_worker_wait(io, w, &m);
 	}
 	for (p = c->pend_head; p != UINT32_MAX;) {
 		uint32_t next = io->pend[p].next;
@@ -162,7 +192,8 @@ conn_free(struct io_lcore *io, struct conn *c, bool abort)
 	c->state = CONN_FREE;
 	c->has_sess = false;
 	c->gen++;
-	c->consumer = false;
+	c->workers = 0;
+	c->handoff = false;
 	io->free_slots[io->n_free++] = slot;
 	io->st.closed++;
 }
@@ -392,8 +423,8 @@ env_enqueue(void *arg, struct sess *s, uint32_t slot, uint32_t idx, const struct
 			  .gen = c->gen,
 			  .idx = idx,
 			  .a = (uint64_t)(uintptr_t)obj,
-			  .b = (uint64_t)q };
-	if (!to_worker(io, &m)) {
+			  .b = io->a->queues[q].index };
+	if (!to_worker(io, io->a->queues[q].worker, &m)) {
 		job_put(io->a, obj);
 		io->st.enqueue_ring_full++;
 		return WIRE_STATUS_RATE_LIMITED;
@@ -401,6 +432,11 @@ env_enqueue(void *arg, struct sess *s, uint32_t slot, uint32_t idx, const struct
 	return SESS_PENDING;
 }
 
+/*
+ * Subscribe: each queue to the worker that owns it. A subscription on one
+ * worker takes its credit there as with a single worker; one spanning
+ * workers keeps it here and lends it out (credit.h).
+ */
 static enum wire_status
 env_subscribe(void *arg, struct sess *s, const struct wire_subscribe *sub)
 {
@@ -409,6 +445,9 @@ env_subscribe(void *arg, struct sess *s, const struct wire_subscribe *sub)
 	uint32_t n = wire_subscribe_queues_len(sub), i;
 	int qs[WIRE_SUBSCRIBE_QUEUES_MAX];
 	struct msg m = { .conn = slot_of(io, c), .gen = c->gen };
+	uint16_t workers = 0;
+	unsigned w;
+	bool handoff;
 
 	for (i = 0; i < n; i++) {
 		struct wire_str qn = wire_queue_weight_queue(wire_subscribe_queues_at(sub, i));
@@ -420,17 +459,26 @@ env_subscribe(void *arg, struct sess *s, const struct wire_subscribe *sub)
 			return WIRE_STATUS_FORBIDDEN;
 	}
 	for (i = 0; i < n; i++) {
+		const struct pol_queue *pq = &io->a->queues[qs[i]];
+
 		m.type = MSG_SUB_Q;
-		m.a = (uint64_t)qs[i];
+		m.a = pq->index;
 		m.b = wire_queue_weight_weight(wire_subscribe_queues_at(sub, i));
-		while (!to_worker(io, &m))
-			rte_pause();
+		to_worker_wait(io, pq->worker, &m);
+		workers |= (uint16_t)(1u << pq->worker);
 	}
+	handoff = (workers & (workers - 1)) != 0; /* more than one bit */
 	m.type = MSG_SUB_END;
-	m.a = wire_subscribe_prefetch(sub);
-	while (!to_worker(io, &m))
-		rte_pause();
-	c->consumer = true;
+	m.x = handoff;
+	m.a = handoff ? 0 : wire_subscribe_prefetch(sub);
+	for (w = 0; w < io->a->n_workers; w++)
+		if (workers & (1u << w))
+			to_worker_wait(io, w, &m);
+	if (handoff)
+		credit_bank_init(&io->banks[slot_of(io, c)], workers, wire_subscribe_prefetch(sub),
+				 WIRE_CREDIT_MAX);
+	c->workers = workers;
+	c->handoff = handoff;
 	return WIRE_STATUS_OK;
 }
 
@@ -441,8 +489,12 @@ env_credit(void *arg, struct sess *s, uint32_t n)
 	struct conn *c = conn_of_sess(io, s);
 	struct msg m = { .type = MSG_CREDIT, .conn = slot_of(io, c), .gen = c->gen, .a = n };
 
-	while (!to_worker(io, &m))
-		rte_pause();
+	if (c->handoff) {
+		credit_bank_add(&io->banks[slot_of(io, c)], n);
+		conn_credit_pump(io, c);
+	} else if (c->workers) {
+		to_worker_wait(io, (unsigned)__builtin_ctz(c->workers), &m);
+	}
 }
 
 static int
@@ -459,10 +511,12 @@ env_settle(void *arg, struct sess *s, uint32_t slot, uint32_t idx, enum sess_op 
 			 .idx = idx,
 			 .a = lease_id,
 			 .b = ms | (uint64_t)dead << 32 };
+	unsigned w = eng_lease_worker(lease_id);
 
-	if (eng_lease_worker(lease_id) != 0)
+	/* Only a worker holding a consumer for this session can know the lease. */
+	if (w >= io->a->n_workers || !(c->workers & (1u << w)))
 		return WIRE_STATUS_LEASE_NOT_FOUND;
-	if (!to_worker(io, &m))
+	if (!to_worker(io, w, &m))
 		return WIRE_STATUS_RATE_LIMITED;
 	return SESS_PENDING;
 }
@@ -492,14 +546,14 @@ conn_for(struct io_lcore *io, uint32_t slot, uint32_t gen)
 }
 
 static void
-from_worker(struct io_lcore *io)
+from_worker(struct io_lcore *io, unsigned w)
 {
 	struct msg in[BURST];
 	unsigned n, i;
 
 	/* Deliveries need a pending entry each: take no more than we can hold. */
-	n = rte_ring_sc_dequeue_burst_elem(io->a->from_worker[io->index], in, sizeof(in[0]), BURST,
-					   NULL);
+	n = rte_ring_sc_dequeue_burst_elem(io->a->from_worker[io->index][w], in, sizeof(in[0]),
+					   BURST, NULL);
 	for (i = 0; i < n; i++) {
 		const struct msg *m = &in[i];
 		struct conn *c = conn_for(io, m->conn, m->gen);
@@ -507,6 +561,12 @@ from_worker(struct io_lcore *io)
 		if (m->type == MSG_DELIVER) {
 			uint32_t p;
 
+			if (c && c->handoff) {
+				/* one credit lent to w is spent: w may be below its cap again */
+				credit_bank_delivered(&io->banks[m->conn], w);
+				if (c->state == CONN_OPEN)
+					conn_credit_pump(io, c);
+			}
 			if (!c || c->state != CONN_OPEN || io->pend_free == UINT32_MAX) {
 				/* Lost delivery: the lease times out or fails with the consumer. */
 				job_put(io->a, (struct eng_job *)(uintptr_t)m->a);
@@ -527,6 +587,16 @@ from_worker(struct io_lcore *io)
 		}
 		if (!c)
 			continue;
+		if (m->type == MSG_WANT || m->type == MSG_RETURN) {
+			if (!c->handoff)
+				continue;
+			if (m->type == MSG_WANT)
+				credit_bank_want(&io->banks[m->conn], w, (uint32_t)m->a);
+			else
+				credit_bank_returned(&io->banks[m->conn], w, (uint32_t)m->a);
+			conn_credit_pump(io, c);
+			continue;
+		}
 		sess_job_done(&c->sess, m->slot, m->idx, (enum wire_status)m->x,
 			      (struct wire_jobid){ m->a, m->b });
 		conn_flush(io, c);
@@ -581,6 +651,8 @@ timers(struct io_lcore *io)
 					     "appliance is shutting down");
 			if (sess_tick(&c->sess, io->now) >= SESS_CLOSING)
 				c->state = CONN_CLOSING;
+			if (c->state == CONN_OPEN && c->handoff)
+				conn_credit_pump(io, c); /* grants a full ring held back */
 			if (c->state == CONN_CLOSING || c->pend_head != UINT32_MAX || c->want_write)
 				conn_flush(io, c);
 		} else if (c->state == CONN_CLOSING) {
@@ -597,6 +669,7 @@ bool
 io_lcore_poll(struct io_lcore *io)
 {
 	struct tp_event ev[EVENTS];
+	unsigned w;
 	int n, i;
 
 	io->now = mono_ms();
@@ -623,7 +696,8 @@ io_lcore_poll(struct io_lcore *io)
 		else if (ev[i].flags & TP_EV_WRITE)
 			conn_flush(io, c);
 	}
-	from_worker(io);
+	for (w = 0; w < io->a->n_workers; w++)
+		from_worker(io, w);
 	from_main(io);
 	if (io->now >= io->next_tick) {
 		io->next_tick = io->now + TICK_MS;
@@ -685,7 +759,12 @@ io_lcore_stats_json(const struct io_lcore *io, FILE *out)
 			ss->jobs_refused[i]);
 		first = false;
 	}
-	fputs("}}\n", out);
+	fputs("}", out);
+	if (io->tp->ops->stats_json != NULL) {
+		fputs(",\"transport\":", out);
+		io->tp->ops->stats_json(io->tp, out);
+	}
+	fputs("}\n", out);
 }
 
 struct io_lcore *
@@ -716,7 +795,8 @@ io_lcore_create(struct appliance *a, unsigned index, struct transport *tp, struc
 	/* Deliveries held while a consumer reads slowly: credit bounds them. */
 	n_pend = cfg->max_conns * 64;
 	io->pend = calloc(n_pend, sizeof(*io->pend));
-	if (!io->conns || !io->free_slots || !io->pend)
+	io->banks = calloc(cfg->max_conns, sizeof(*io->banks));
+	if (!io->conns || !io->free_slots || !io->pend || !io->banks)
 		goto fail;
 	for (i = 0; i < n_pend; i++)
 		io->pend[i].next = i + 1 < n_pend ? i + 1 : UINT32_MAX;
@@ -754,6 +834,7 @@ io_lcore_free(struct io_lcore *io)
 	free(io->conns);
 	free(io->free_slots);
 	free(io->pend);
+	free(io->banks);
 	if (io->tp)
 		io->tp->ops->destroy(io->tp);
 	rte_free(io);

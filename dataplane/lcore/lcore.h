@@ -2,8 +2,8 @@
 /*
  * sluiced's lcores and the messages between them.
  *
- *   I/O lcore i ──to_worker[i]──►  worker lcore  (SPSC rte_ring of struct msg)
- *   I/O lcore i ◄─from_worker[i]── worker lcore
+ *   I/O lcore i ──to_worker[i][w]───►  worker lcore w  (SPSC rte_ring of struct msg,
+ *   I/O lcore i ◄─from_worker[i][w]──  worker lcore w   one pair per I/O x worker)
  *   I/O lcore i ──auth_req[i]───►  main lcore    (struct auth_msg)
  *   I/O lcore i ◄─auth_resp[i]───  main lcore
  *
@@ -13,8 +13,36 @@
  * object carries a reference count: one for the engine, one per delivery
  * message in flight; whoever drops the last returns it to its pool.
  *
- * v1 runs one worker lcore (it may share a CPU or an lcore with I/O); the
- * credit hand-off that lets one consumer span several workers is not built.
+ * Workers (--workers N, 1 to SLUICED_WORKERS_MAX, one lcore each; a worker
+ * may share its lcore with I/O, and lcores may share a CPU through the EAL's
+ * --lcores map). Queue q, in --queue order, is owned by worker q mod N, where it
+ * is queue q / N of that worker's engine (pol_queue.worker and .index). All
+ * of a queue's state lives on its worker. The I/O lcore routes by queue:
+ * MSG_ENQ and the subscriptions to the owner; settlements by the lease id,
+ * whose top 16 bits are the engine's worker id (eng_lease_worker).
+ *
+ * A consumer whose subscription lies on one worker gets its credit straight
+ * from the I/O lcore (MSG_SUB_END, MSG_CREDIT), as with one worker. One that
+ * spans workers gets an engine consumer on each, created without credit,
+ * and the I/O lcore keeps its credit in a bank (credit.h): a worker asks
+ * (MSG_WANT) when it holds none and could lease to the consumer, the bank
+ * lends (MSG_GRANT) by weighted round robin up to a per-worker cap, and a
+ * worker gives back (MSG_RETURN) all it holds as soon as it can lease the
+ * consumer nothing. The consumer never receives more deliveries than the
+ * credit it gave, and credit never idles at one worker while a job for the
+ * consumer waits at another (proof sketch in credit.h).
+ *
+ * Approximations with several workers: weights across workers hold while
+ * every subscribed queue stays backlogged (credit goes by weighted round
+ * robin among the workers that asked and gave nothing back since, each
+ * weighing the sum of its queues that could lease when it asked; a worker
+ * alone may use the whole window, and credit the client returns in a batch
+ * is split in rounded-up shares); across queues of one worker the engine
+ * applies weights exactly as before. Strict
+ * priority holds within a queue, not across queues (as with one worker).
+ * Each worker scans its spanning consumers once per poll to ask or give
+ * back, which is linear in their number. --max-jobs bounds each worker's
+ * engine; the job mempools bound the whole appliance.
  */
 #ifndef SLUICE_LCORE_H
 #define SLUICE_LCORE_H
@@ -26,6 +54,8 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "credit.h"
+#include "ctlsrv.h"
 #include "engine.h"
 #include "policy.h"
 #include "sess.h"
@@ -34,20 +64,36 @@
 #include "transport.h"
 
 #define SLUICED_IO_MAX 16
+#define SLUICED_WORKERS_MAX CREDIT_WORKERS_MAX
 #define JOB_CLASSES 4
 
 enum msg_type {
 	/* I/O -> worker */
-	MSG_ENQ = 1, /* a = struct eng_job *, b = queue index */
-	MSG_SUB_Q,   /* a = queue index, b = weight */
-	MSG_SUB_END, /* a = initial credit */
-	MSG_CREDIT,  /* a = credit */
+	MSG_ENQ = 1, /* a = struct eng_job *, b = queue index in the worker's engine */
+	MSG_SUB_Q,   /* a = queue index in the worker's engine, b = weight */
+	MSG_SUB_END, /* a = initial credit; x = 1: credit by hand-off (MSG_WANT/GRANT) */
+	MSG_CREDIT,  /* a = credit (a consumer on one worker) */
+	MSG_GRANT,   /* a = credit lent from the bank (a consumer spanning workers) */
 	MSG_SETTLE,  /* x = enum sess_op, a = lease id, b = ms | dead << 32 */
 	MSG_GONE,    /* the consumer's connection closed */
 	/* worker -> I/O */
 	MSG_ENQ_DONE,    /* x = status, a/b = job id hi/lo */
 	MSG_SETTLE_DONE, /* x = status */
 	MSG_DELIVER,     /* a = struct eng_job *, b = lease id, slot = attempt, idx = lease ms */
+	MSG_WANT,        /* hand-off: a = weight of the queues that could lease */
+	MSG_RETURN,      /* hand-off: a = credit given back (the consumer has nothing here) */
+	/*
+	 * main -> worker: operator actions (dataplane/ctl, own rings). conn/gen =
+	 * control connection and request, idx = queue index in the worker's
+	 * engine, b = struct eng_queue_stats * the worker fills after the action.
+	 */
+	MSG_CTL_STATS,
+	MSG_CTL_PAUSE,
+	MSG_CTL_RESUME,
+	MSG_CTL_PURGE,
+	MSG_CTL_REDRIVE, /* a = at most this many dead jobs, 0 = all */
+	/* worker -> main */
+	MSG_CTL_DONE, /* a = jobs purged or redriven; *b filled */
 };
 
 /* 32 bytes: one rte_ring element. */
@@ -94,8 +140,9 @@ struct sluiced_cfg;
 struct appliance {
 	const struct sluiced_cfg *cfg;
 	unsigned n_io;
-	struct rte_ring *to_worker[SLUICED_IO_MAX];
-	struct rte_ring *from_worker[SLUICED_IO_MAX];
+	unsigned n_workers;
+	struct rte_ring *to_worker[SLUICED_IO_MAX][SLUICED_WORKERS_MAX];
+	struct rte_ring *from_worker[SLUICED_IO_MAX][SLUICED_WORKERS_MAX];
 	struct rte_ring *auth_req[SLUICED_IO_MAX];
 	struct rte_ring *auth_resp[SLUICED_IO_MAX];
 	struct rte_mempool *jobs[JOB_CLASSES];
@@ -108,6 +155,7 @@ struct appliance {
 	atomic_int quit;         /* 1: drain; 2: stop now */
 	atomic_uint io_done;     /* I/O lcores that finished draining */
 	atomic_uint workers_done;
+	struct ctlsrv *ctl; /* control socket, NULL when off (dataplane/ctl/ctlsrv.h) */
 };
 
 /* Monotonic and wall clocks in ms. */
@@ -131,10 +179,18 @@ void io_lcore_free(struct io_lcore *io);
 /* Counters as one JSON object on one line: drops and refusals by reason. */
 void io_lcore_stats_json(const struct io_lcore *io, FILE *out);
 
-struct worker_lcore *worker_lcore_create(struct appliance *a);
+/* Worker index (< a->n_workers): an engine with the queues it owns. NULL, errno set. */
+struct worker_lcore *worker_lcore_create(struct appliance *a, unsigned index);
 /* One pass of the worker loop. */
 void worker_lcore_poll(struct worker_lcore *w);
+/* Frees the engine (and every job it holds) and replies not yet sent. */
 void worker_lcore_free(struct worker_lcore *w);
+
+/*
+ * After every lcore stopped: return the jobs that messages left in the
+ * rings still reference (enqueues never taken, deliveries never encoded).
+ */
+void appliance_rings_drain(struct appliance *a);
 
 /* One pass of the main lcore's slow path: authentication requests. */
 void main_lcore_poll(struct appliance *a);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Worker lcore: owns the queue engine. Requests come from each I/O lcore's
- * ring, results and deliveries go back on the paired ring. A reply that does
- * not fit its ring waits in a per-I/O backlog; while any backlog is non-empty
- * the worker takes no new requests and leases nothing (backpressure, never a
- * dropped acknowledgement).
+ * Worker lcore: owns the queue engine of the queues assigned to it. Requests
+ * come from each I/O lcore's ring to this worker, results and deliveries go
+ * back on the paired ring. A reply that does not fit its ring waits in a
+ * per-I/O backlog; while any backlog is non-empty the worker takes no new
+ * requests and leases nothing (backpressure, never a dropped acknowledgement).
+ *
+ * Consumers spanning several workers get credit by hand-off (credit.h): once
+ * per poll the worker asks for credit for each such consumer it could lease
+ * to and holds none for, and gives back what one holds but cannot spend.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +27,10 @@ struct consumer_map {
 	uint32_t gen;
 	int32_t consumer; /* engine consumer, -1 none */
 	uint8_t n_subs;
+	bool handoff;   /* credit by hand-off: on the handoff list while consumer >= 0 */
+	bool want_sent; /* asked (MSG_WANT), no grant since */
+	bool active;    /* asked, and gave nothing back since: the bank may lend to it */
+	uint32_t hpos;  /* index in the handoff list */
 	struct eng_sub subs[WIRE_SUBSCRIBE_QUEUES_MAX];
 };
 
@@ -34,7 +42,10 @@ struct backlog {
 struct worker_lcore {
 	struct appliance *a;
 	struct eng *eng;
+	unsigned index;
 	unsigned max_conns;
+	uint32_t n_handoff;
+	uint64_t *handoff; /* io << 32 | conn of each consumer with credit by hand-off */
 	struct consumer_map *map[SLUICED_IO_MAX];
 	struct backlog *out[SLUICED_IO_MAX];
 	struct eng_delivery deliv[BURST];
@@ -52,8 +63,8 @@ send_msg(struct worker_lcore *w, unsigned io, const struct msg *m)
 {
 	struct backlog *b = w->out[io];
 
-	if (b->head == b->tail &&
-	    rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io], m, sizeof(*m), 1, NULL) == 1)
+	if (b->head == b->tail && rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io][w->index], m,
+								 sizeof(*m), 1, NULL) == 1)
 		return;
 	/* Bounded: the loop stops taking requests while a backlog exists. */
 	b->m[b->tail % BACKLOG] = *m;
@@ -67,12 +78,31 @@ flush_backlog(struct worker_lcore *w, unsigned io)
 	struct backlog *b = w->out[io];
 
 	while (b->head != b->tail) {
-		if (rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io], &b->m[b->head % BACKLOG],
-						   sizeof(struct msg), 1, NULL) != 1)
+		if (rte_ring_sp_enqueue_burst_elem(w->a->from_worker[io][w->index],
+						   &b->m[b->head % BACKLOG], sizeof(struct msg), 1,
+						   NULL) != 1)
 			return false;
 		b->head++;
 	}
 	return true;
+}
+
+/* The engine consumer of c is gone: off the handoff list, leases failed. */
+static void
+consumer_drop(struct worker_lcore *w, struct consumer_map *c)
+{
+	if (c->consumer < 0)
+		return;
+	eng_consumer_remove(w->eng, (uint32_t)c->consumer, w->now);
+	c->consumer = -1;
+	if (c->handoff) {
+		uint64_t last = w->handoff[--w->n_handoff];
+
+		/* swap the last entry into c's place */
+		w->handoff[c->hpos] = last;
+		w->map[last >> 32][(uint32_t)last].hpos = c->hpos;
+		c->handoff = false;
+	}
 }
 
 static struct consumer_map *
@@ -86,11 +116,12 @@ map_of(struct worker_lcore *w, unsigned io, const struct msg *m, bool reset_if_n
 	if (c->gen != m->gen) {
 		if (!reset_if_new)
 			return NULL;
-		if (c->consumer >= 0) /* slot reused: the old consumer is gone */
-			eng_consumer_remove(w->eng, (uint32_t)c->consumer, w->now);
+		consumer_drop(w, c); /* slot reused: the old consumer is gone */
 		c->gen = m->gen;
-		c->consumer = -1;
 		c->n_subs = 0;
+		c->handoff = false;
+		c->want_sent = false;
+		c->active = false;
 	}
 	return c;
 }
@@ -134,16 +165,34 @@ handle(struct worker_lcore *w, unsigned io, const struct msg *m)
 	case MSG_SUB_END:
 		c = map_of(w, io, m, true);
 		if (c && c->consumer < 0 && c->n_subs) {
-			int rc = eng_consumer_add(w->eng, (uint64_t)io << 32 | m->conn, c->subs,
-						  c->n_subs, (uint32_t)m->a);
+			uint64_t cookie = (uint64_t)io << 32 | m->conn;
+			int rc = eng_consumer_add(w->eng, cookie, c->subs, c->n_subs,
+						  m->x ? 0 : (uint32_t)m->a);
 
 			c->consumer = rc >= 0 ? rc : -1;
+			if (c->consumer >= 0 && m->x) {
+				c->handoff = true;
+				c->want_sent = false;
+				c->active = false;
+				c->hpos = w->n_handoff;
+				w->handoff[w->n_handoff++] = cookie;
+			}
 		}
 		break;
 	case MSG_CREDIT:
 		c = map_of(w, io, m, false);
 		if (c && c->consumer >= 0)
 			eng_consumer_credit(w->eng, (uint32_t)c->consumer, (uint32_t)m->a);
+		break;
+	case MSG_GRANT:
+		c = map_of(w, io, m, false);
+		if (c && c->consumer >= 0 && c->handoff) {
+			eng_consumer_credit(w->eng, (uint32_t)c->consumer, (uint32_t)m->a);
+			c->want_sent = false;
+		} else if (c) {
+			/* no consumer here (refused subscription): the bank gets it back */
+			reply(w, io, m, MSG_RETURN, 0, m->a, 0);
+		}
 		break;
 	case MSG_SETTLE:
 		c = map_of(w, io, m, false);
@@ -161,12 +210,10 @@ handle(struct worker_lcore *w, unsigned io, const struct msg *m)
 		break;
 	case MSG_GONE:
 		c = map_of(w, io, m, false);
-		if (c && c->consumer >= 0) {
-			eng_consumer_remove(w->eng, (uint32_t)c->consumer, w->now);
-			c->consumer = -1;
-		}
-		if (c)
+		if (c) {
+			consumer_drop(w, c);
 			c->gen = UINT32_MAX;
+		}
 		break;
 	default:
 		break;
@@ -199,6 +246,43 @@ dispatch(struct worker_lcore *w)
 	}
 }
 
+/*
+ * Credit by hand-off, after dispatch (credit.h): ask for credit for each
+ * consumer that holds none and could be leased a job here; when one could be
+ * leased nothing here, give back all it holds, or tell the bank it ran dry
+ * (an empty return) so that it lends elsewhere. Credit held is credit that
+ * can be spent.
+ */
+static void
+handoff_scan(struct worker_lcore *w)
+{
+	uint32_t i;
+
+	for (i = 0; i < w->n_handoff; i++) {
+		uint64_t key = w->handoff[i];
+		unsigned io = (unsigned)(key >> 32);
+		struct consumer_map *c = &w->map[io][(uint32_t)key];
+		uint32_t con = (uint32_t)c->consumer;
+		uint32_t held = eng_consumer_credit_held(w->eng, con);
+		uint32_t weight = eng_consumer_ready_weight(w->eng, con, w->now);
+		struct msg m = { .conn = (uint32_t)key, .gen = c->gen };
+
+		if (!weight && (held || c->active)) {
+			m.type = MSG_RETURN;
+			m.a = eng_consumer_credit_take(w->eng, con);
+			send_msg(w, io, &m);
+			c->active = false;
+			c->want_sent = false;
+		} else if (weight && !held && !c->want_sent) {
+			m.type = MSG_WANT;
+			m.a = weight;
+			send_msg(w, io, &m);
+			c->want_sent = true;
+			c->active = true;
+		}
+	}
+}
+
 void
 worker_lcore_poll(struct worker_lcore *w)
 {
@@ -207,33 +291,37 @@ worker_lcore_poll(struct worker_lcore *w)
 	unsigned io, i, n;
 
 	w->now = mono_ms();
+	/* Operator actions send nothing to I/O lcores: taken even under backpressure. */
+	ctlsrv_worker_poll(w->a->ctl, w->index, w->eng, w->now);
 	for (io = 0; io < w->a->n_io; io++)
 		clear &= flush_backlog(w, io);
 	if (!clear)
 		return;
 	for (io = 0; io < w->a->n_io; io++) {
-		n = rte_ring_sc_dequeue_burst_elem(w->a->to_worker[io], in, sizeof(in[0]), BURST,
-						   NULL);
+		n = rte_ring_sc_dequeue_burst_elem(w->a->to_worker[io][w->index], in, sizeof(in[0]),
+						   BURST, NULL);
 		for (i = 0; i < n; i++)
 			handle(w, io, &in[i]);
 	}
 	eng_advance(w->eng, w->now);
 	dispatch(w);
+	if (w->n_handoff)
+		handoff_scan(w);
 }
 
 struct worker_lcore *
-worker_lcore_create(struct appliance *a)
+worker_lcore_create(struct appliance *a, unsigned index)
 {
 	const struct sluiced_cfg *cfg = a->cfg;
 	struct worker_lcore *w =
 		rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
 	struct eng_cfg ec = {
-		.worker_id = 0,
+		.worker_id = (uint16_t)index,
 		.max_queues = a->n_queues,
 		.max_jobs = cfg->max_jobs,
 		.max_consumers = a->n_io * cfg->max_conns,
 		.dedup_entries = cfg->dedup_entries,
-		.seed = wall_ms() ^ ((uint64_t)rte_rdtsc() << 17),
+		.seed = wall_ms() ^ ((uint64_t)rte_rdtsc() << 17) ^ index,
 		.free_job = free_job_cb,
 		.free_arg = a,
 	};
@@ -242,12 +330,17 @@ worker_lcore_create(struct appliance *a)
 	if (!w)
 		return NULL;
 	w->a = a;
+	w->index = index;
 	w->max_conns = cfg->max_conns;
 	w->eng = eng_create(&ec);
-	if (!w->eng)
+	w->handoff = rte_zmalloc("handoff", sizeof(*w->handoff) * ec.max_consumers, 0);
+	if (!w->eng || !w->handoff)
 		goto fail;
+	/* Only the queues this worker owns, in order: their engine index is pol_queue.index. */
 	for (q = 0; q < a->n_queues; q++) {
-		if (eng_queue_add(w->eng, &cfg->queue_cfg[q]) != (int)q) {
+		if (a->queues[q].worker != index)
+			continue;
+		if (eng_queue_add(w->eng, &cfg->queue_cfg[q]) != (int)a->queues[q].index) {
 			errno = EINVAL;
 			goto fail;
 		}
@@ -281,8 +374,38 @@ worker_lcore_free(struct worker_lcore *w)
 	if (w->eng)
 		eng_free(w->eng);
 	for (io = 0; io < SLUICED_IO_MAX; io++) {
+		struct backlog *b = w->out[io];
+
+		/* Deliveries never sent hold a job reference each. */
+		for (; b && b->head != b->tail; b->head++)
+			if (b->m[b->head % BACKLOG].type == MSG_DELIVER)
+				job_put(w->a,
+					(struct eng_job *)(uintptr_t)b->m[b->head % BACKLOG].a);
 		rte_free(w->map[io]);
 		rte_free(w->out[io]);
 	}
+	rte_free(w->handoff);
 	rte_free(w);
+}
+
+void
+appliance_rings_drain(struct appliance *a)
+{
+	unsigned io, wk;
+	struct msg m;
+
+	for (io = 0; io < a->n_io; io++) {
+		for (wk = 0; wk < a->n_workers; wk++) {
+			struct rte_ring *to = a->to_worker[io][wk], *from = a->from_worker[io][wk];
+
+			while (to &&
+			       rte_ring_sc_dequeue_burst_elem(to, &m, sizeof(m), 1, NULL) == 1)
+				if (m.type == MSG_ENQ)
+					job_put(a, (struct eng_job *)(uintptr_t)m.a);
+			while (from &&
+			       rte_ring_sc_dequeue_burst_elem(from, &m, sizeof(m), 1, NULL) == 1)
+				if (m.type == MSG_DELIVER)
+					job_put(a, (struct eng_job *)(uintptr_t)m.a);
+		}
+	}
 }

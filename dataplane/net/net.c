@@ -150,6 +150,8 @@ net_timer(struct net_lcore *nl, uint64_t now_ms)
 	if (now_ms > nl->now_ms)
 		nl->now_ms = now_ms;
 	net_arp_timer(nl);
-	if (nl->tcp != NULL)
+	if (nl->tcp != NULL) {
 		tcp_timers(nl);
+		tcp_read_rearm(nl);
+	}
 }

@@ -59,7 +59,7 @@ conf_defaults(struct net_tcp_conf *c, const struct rte_mempool *pool)
 	DEF(time_wait_max, 1024);
 	DEF(rcv_buf, 262144);
 	DEF(snd_buf, 262144);
-	DEF(ooo_max, 32);
+	DEF(ooo_max, 64);
 	DEF(mss, 1460);
 	DEF(mem_mbufs, pool->size / 2);
 	DEF(delack_ms, 40);
@@ -132,6 +132,7 @@ tcp_lcore_init(struct net_lcore *nl, const struct net_tcp_conf *conf, int socket
 	t->used_head = TCP_NIL;
 	t->dirty_head = t->dirty_tail = TCP_NIL;
 	t->ev_head = t->ev_tail = TCP_NIL;
+	t->rd_head = t->rd_tail = TCP_NIL;
 	t->tw_head = t->tw_tail = TCP_NIL;
 	t->next_port = (uint16_t)(49152 + (t->secret[0] | t->secret[1] << 8) % 16384);
 	nl->tcp = t;
@@ -201,10 +202,16 @@ tcp_conn_new(struct net_lcore *nl, uint32_t rip, uint16_t rport, uint16_t lport)
 
 	if (i == TCP_NIL) {
 		/* Room from the oldest TIME_WAIT connection: RFC 9293 3.6.1
-		 * accepts the risk when the table is full; we count it. */
-		if (t->tw_head == TCP_NIL)
+		 * accepts the risk when the table is full; we count it. One whose
+		 * handle the application still holds keeps its slot (freeing it
+		 * would hand the slot, and a live handle's reads, to a stranger). */
+		uint32_t k = t->tw_head;
+
+		while (k != TCP_NIL && (t->conns[k].flags & TF_APP))
+			k = t->conns[k].twnext;
+		if (k == TCP_NIL)
 			return NULL;
-		tcp_conn_free(nl, &t->conns[t->tw_head]);
+		tcp_conn_free(nl, &t->conns[k]);
 		t->cnt.time_wait_recycled++;
 		i = t->free_head;
 	}
@@ -218,7 +225,7 @@ tcp_conn_new(struct net_lcore *nl, uint32_t rip, uint16_t rport, uint16_t lport)
 	c->rip = rip;
 	c->rport = rport;
 	c->lport = lport;
-	c->dnext = c->enext = c->twprev = c->twnext = TCP_NIL;
+	c->dnext = c->enext = c->rnext = c->twprev = c->twnext = TCP_NIL;
 	b = bucket(t, rip, rport, lport);
 	c->hnext = t->hash[b];
 	t->hash[b] = i;
@@ -266,6 +273,12 @@ enext_of(struct tcp_conn *c)
 	return &c->enext;
 }
 
+static uint32_t *
+rnext_of(struct tcp_conn *c)
+{
+	return &c->rnext;
+}
+
 static void
 tw_unlink(struct tcp_lcore *t, struct tcp_conn *c)
 {
@@ -307,6 +320,8 @@ tcp_conn_free(struct net_lcore *nl, struct tcp_conn *c)
 		list_unlink(t, &t->dirty_head, &t->dirty_tail, i, dnext_of);
 	if (c->flags & TF_EVQ)
 		list_unlink(t, &t->ev_head, &t->ev_tail, i, enext_of);
+	if (c->flags & TF_RDLIST)
+		list_unlink(t, &t->rd_head, &t->rd_tail, i, rnext_of);
 	if (c->state == NET_TCP_TIME_WAIT)
 		tw_unlink(t, c);
 	if (c->state == NET_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE))
@@ -590,6 +605,15 @@ net_tcp_events(struct net_lcore *nl, struct net_tcp_event *ev, uint16_t n)
 			c->events = 0;
 			continue;
 		}
+		if ((c->events & NET_TCP_EV_READ) && !(c->flags & TF_RDLIST)) {
+			c->flags |= TF_RDLIST;
+			c->rnext = TCP_NIL;
+			if (t->rd_tail == TCP_NIL)
+				t->rd_head = tcp_idx(t, c);
+			else
+				t->conns[t->rd_tail].rnext = tcp_idx(t, c);
+			t->rd_tail = tcp_idx(t, c);
+		}
 		ev[k] = (struct net_tcp_event){
 			.handle = tcp_handle(t, c),
 			.user = c->user,
@@ -605,6 +629,49 @@ net_tcp_events(struct net_lcore *nl, struct net_tcp_event *ev, uint16_t n)
 	return k;
 }
 
+static ssize_t
+send_status(const struct tcp_conn *c)
+{
+	if (c->state == NET_TCP_CLOSED)
+		return c->err != 0 ? -c->err : -EPIPE;
+	if (c->flags & TF_FIN_QUEUED)
+		return -EPIPE;
+	switch (c->state) {
+	case NET_TCP_SYN_SENT:
+	case NET_TCP_SYN_RECEIVED:
+	case NET_TCP_ESTABLISHED:
+	case NET_TCP_CLOSE_WAIT:
+		return 0;
+	default:
+		return -EPIPE;
+	}
+}
+
+/*
+ * READ is level-triggered, as epoll's EPOLLIN is: a connection reported
+ * readable is reported again at the next net_timer while bytes or the
+ * end of the stream wait unread (a reader may stop early, e.g. when its own
+ * buffer is full, and count on hearing again).
+ */
+void
+tcp_read_rearm(struct net_lcore *nl)
+{
+	struct tcp_lcore *t = nl->tcp;
+	uint32_t i = t->rd_head;
+
+	t->rd_head = t->rd_tail = TCP_NIL;
+	while (i != TCP_NIL) {
+		struct tcp_conn *c = &t->conns[i];
+
+		i = c->rnext;
+		c->rnext = TCP_NIL;
+		c->flags &= ~TF_RDLIST;
+		if ((c->flags & TF_APP) &&
+		    (c->rq_bytes > 0 || ((c->flags & TF_FIN_RCVD) && !(c->flags & TF_EOF_READ))))
+			tcp_event(nl, c, NET_TCP_EV_READ);
+	}
+}
+
 int
 net_tcp_set_user(struct net_lcore *nl, int64_t h, uint32_t user, bool want_write)
 {
@@ -613,9 +680,12 @@ net_tcp_set_user(struct net_lcore *nl, int64_t h, uint32_t user, bool want_write
 	if (c == NULL)
 		return -EBADF;
 	c->user = user;
-	if (want_write)
+	if (want_write) {
 		c->flags |= TF_WANT_WRITE;
-	else
+		/* room already (the short send was for want of mbufs): say so */
+		if (c->sq_bytes < nl->tcp->conf.snd_buf && send_status(c) == 0)
+			tcp_event(nl, c, NET_TCP_EV_WRITE);
+	} else
 		c->flags &= ~TF_WANT_WRITE;
 	return 0;
 }
@@ -664,6 +734,8 @@ net_tcp_recv(struct net_lcore *nl, int64_t h, void *buf, size_t n)
 	if (c == NULL)
 		return -EBADF;
 	st = recv_status(c);
+	if (st == 0)
+		c->flags |= TF_EOF_READ;
 	if (st <= 0)
 		return st;
 	while (got < n && c->rq_head != NULL) {
@@ -702,6 +774,8 @@ net_tcp_recv_chain(struct net_lcore *nl, int64_t h, struct rte_mbuf **out)
 	if (c == NULL)
 		return -EBADF;
 	st = recv_status(c);
+	if (st == 0)
+		c->flags |= TF_EOF_READ;
 	if (st <= 0)
 		return st;
 	m = c->rq_head;
@@ -714,24 +788,6 @@ net_tcp_recv_chain(struct net_lcore *nl, int64_t h, struct rte_mbuf **out)
 	*out = m;
 	after_read(nl, c);
 	return bytes;
-}
-
-static ssize_t
-send_status(const struct tcp_conn *c)
-{
-	if (c->state == NET_TCP_CLOSED)
-		return c->err != 0 ? -c->err : -EPIPE;
-	if (c->flags & TF_FIN_QUEUED)
-		return -EPIPE;
-	switch (c->state) {
-	case NET_TCP_SYN_SENT:
-	case NET_TCP_SYN_RECEIVED:
-	case NET_TCP_ESTABLISHED:
-	case NET_TCP_CLOSE_WAIT:
-		return 0;
-	default:
-		return -EPIPE;
-	}
 }
 
 ssize_t
@@ -912,12 +968,41 @@ net_tcp_info(const struct net_lcore *nl, int64_t h, struct net_tcp_info *info)
 	return 0;
 }
 
+int
+net_tcp_notify(struct net_lcore *nl, int64_t h)
+{
+	struct tcp_conn *c = conn_of(nl, h);
+	uint8_t ev = 0;
+
+	if (c == NULL)
+		return -EBADF;
+	if (c->state == NET_TCP_CLOSED)
+		ev |= NET_TCP_EV_CLOSED;
+	if (c->rq_bytes > 0 || (c->flags & TF_FIN_RCVD))
+		ev |= NET_TCP_EV_READ;
+	if (ev != 0)
+		tcp_event(nl, c, ev);
+	return 0;
+}
+
 uint32_t
 net_tcp_conns(const struct net_lcore *nl, uint32_t *half_open)
 {
 	if (half_open != NULL)
 		*half_open = nl->tcp->n_half_open;
 	return nl->tcp->n_used;
+}
+
+uint32_t
+net_tcp_active(const struct net_lcore *nl)
+{
+	const struct tcp_lcore *t = nl->tcp;
+	uint32_t n = 0;
+
+	for (uint32_t i = t->used_head; i != TCP_NIL; i = t->conns[i].lnext)
+		if (t->conns[i].state != NET_TCP_TIME_WAIT && t->conns[i].state != NET_TCP_CLOSED)
+			n++;
+	return n;
 }
 
 uint32_t

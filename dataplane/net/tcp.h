@@ -45,7 +45,7 @@ struct net_tcp_conf {
 	uint32_t time_wait_max;       /* TIME_WAIT connections kept; oldest recycled [1024] */
 	uint32_t rcv_buf;             /* receive window bytes per connection [262144] */
 	uint32_t snd_buf;             /* send queue bytes per connection [262144] */
-	uint16_t ooo_max;             /* out-of-order segments kept per connection [32] */
+	uint16_t ooo_max;             /* out-of-order runs (chained segments) per connection [64] */
 	uint16_t mss;                 /* our MSS [1460: a 1500-byte MTU] */
 	uint32_t mem_mbufs;           /* mbufs all connections may hold [pool size / 2] */
 	uint32_t delack_ms;           /* delayed ACK [40] */
@@ -107,6 +107,7 @@ struct net_tcp_counters {
 	uint64_t delayed_acks, zero_window_probes, keepalives;
 	uint64_t time_wait_recycled, timeouts, mem_pressure_windows;
 	uint64_t cksum_hw;
+	uint64_t spurious_rexmits; /* fast retransmits undone (RFC 3522 / RFC 4015) */
 };
 
 /* A snapshot of one connection, for tests and diagnostics. */
@@ -119,7 +120,7 @@ struct net_tcp_info {
 	uint16_t mss;
 	uint32_t unread; /* bytes in the receive queue */
 	uint32_t unsent; /* bytes queued and not acknowledged */
-	uint16_t ooo;    /* segments in the out-of-order queue */
+	uint16_t ooo;    /* runs of contiguous segments in the out-of-order queue */
 	uint8_t backoff; /* RTO doublings in a row */
 	uint8_t dupacks;
 	bool in_recovery;
@@ -166,8 +167,17 @@ int net_tcp_shutdown_write(struct net_lcore *nl, int64_t h);
 
 int net_tcp_info(const struct net_lcore *nl, int64_t h, struct net_tcp_info *info);
 
+/* Report the connection's state again at the next net_tcp_events: READ when
+ * bytes or the FIN wait, CLOSED when it is closed. -EBADF for a stale handle. */
+int net_tcp_notify(struct net_lcore *nl, int64_t h);
+
 /* Connections in use (every state but FREE), and how many are half-open. */
 uint32_t net_tcp_conns(const struct net_lcore *nl, uint32_t *half_open);
+
+/* Connections still with work to do: every state but FREE, TIME_WAIT and
+ * CLOSED (an application stopping waits for this to reach 0 so that its last
+ * bytes and FINs get out). */
+uint32_t net_tcp_active(const struct net_lcore *nl);
 
 /* mbufs held by receive, out-of-order and send queues of all connections. */
 uint32_t net_tcp_mbufs_held(const struct net_lcore *nl);

@@ -78,9 +78,16 @@ tcp_parse_opts(const uint8_t *p, uint32_t n, struct tcp_opts *o)
 			o->sack_perm = true;
 			break;
 		case OPT_SACK:
-			/* RFC 2018 3: length 2 + 8 * n; we do not act on SACK blocks */
+			/* RFC 2018 3: length 2 + 8 * n (n <= 4 in 40 bytes); the
+			 * blocks tell duplicate ACKs (RFC 6675 2, ack_in) */
 			if ((len - 2) % 8 != 0 || len == 2)
 				return -1;
+			o->n_sack = 0;
+			for (uint32_t b = i + 2; b + 8 <= i + len && o->n_sack < 4; b += 8) {
+				o->sack[o->n_sack][0] = get32(p + b);
+				o->sack[o->n_sack][1] = get32(p + b + 4);
+				o->n_sack++;
+			}
 			break;
 		case OPT_TS:
 			if (len != 10)
@@ -217,11 +224,21 @@ established(struct net_lcore *nl, struct tcp_conn *c)
 		c->t_keep = nl->now_ms + t->conf.keepalive_ms;
 		tcp_timer_arm(t, c->t_keep);
 	}
-	c->flags |= TF_APP;
+	/* RFC 9293 3.10.2 SEND / 3.10.4 CLOSE in SYN-SENT and SYN-RECEIVED:
+	 * "queue the data for transmission after entering ESTABLISHED state".
+	 * tcp_output sends nothing before, so it has to run now, or bytes and a
+	 * FIN queued during a simultaneous open wait forever. */
+	if (c->sq_bytes > 0 || (c->flags & TF_FIN_QUEUED))
+		tcp_dirty(nl, c);
 	if (c->flags & TF_PASSIVE) {
+		/* the accept hands the application its handle */
+		c->flags |= TF_APP;
 		t->cnt.accepts++;
 		tcp_event(nl, c, NET_TCP_EV_ACCEPT);
-	} else {
+	} else if (c->flags & TF_APP) {
+		/* An active open the application gave back in SYN-RECEIVED
+		 * (simultaneous open) stays given back: its queued FIN closes it
+		 * (RFC 9293 3.10.4 CLOSE, SYN-RECEIVED), no handle comes back. */
 		tcp_event(nl, c, NET_TCP_EV_CONNECTED);
 	}
 }
@@ -267,6 +284,9 @@ listen_syn(struct net_lcore *nl, const struct tcp_seg *s)
 	c->flags |= TF_PASSIVE;
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
+	/* nothing advertised yet: the SYN-ACK's window sets the right edge
+	 * (acked_sent compares with it, so it must not be left at 0) */
+	c->rcv_adv = c->rcv_nxt;
 	c->iss = tcp_isn(t, nl->now_ms, s->src_ip, s->sport, s->dport, nl->ip);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
@@ -281,9 +301,10 @@ listen_syn(struct net_lcore *nl, const struct tcp_seg *s)
 	tcp_rexmt_arm(nl, c);
 }
 
-/* An ACK for no connection on a listening port: a SYN cookie coming back? */
+/* An ACK for no connection on a listening port: a SYN cookie coming back?
+ * NULL with *err the drop reason when it is not (or there is no slot for it). */
 static struct tcp_conn *
-listen_cookie_ack(struct net_lcore *nl, const struct tcp_seg *s)
+listen_cookie_ack(struct net_lcore *nl, const struct tcp_seg *s, int *err)
 {
 	struct tcp_lcore *t = nl->tcp;
 	uint32_t cookie = s->ack - 1, peer_isn = s->seq - 1, now = cookie_count(nl);
@@ -319,7 +340,7 @@ listen_cookie_ack(struct net_lcore *nl, const struct tcp_seg *s)
 	}
 	c = tcp_conn_new(nl, s->src_ip, s->sport, s->dport);
 	if (c == NULL) {
-		nl->cnt.drops[NET_E_TCP_CONN_TABLE_FULL]++;
+		*err = NET_E_TCP_CONN_TABLE_FULL; /* counted once, by the caller */
 		return NULL;
 	}
 	c->flags |= TF_PASSIVE;
@@ -360,11 +381,56 @@ cut_front(struct rte_mbuf *m, uint32_t n)
 	return m;
 }
 
+/* Keep the first keep bytes of a (possibly chained) mbuf. rte_pktmbuf_trim
+ * only trims the last segment and refuses more: a chain needs its tail freed. */
 static void
 cut_back(struct rte_mbuf *m, uint32_t keep)
 {
-	if (rte_pktmbuf_pkt_len(m) > keep)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - keep));
+	struct rte_mbuf *s = m;
+	uint32_t left = keep;
+	uint16_t segs = 1;
+
+	if (rte_pktmbuf_pkt_len(m) <= keep)
+		return;
+	while (left > s->data_len && s->next != NULL) {
+		left -= s->data_len;
+		s = s->next;
+		segs++;
+	}
+	s->data_len = (uint16_t)left;
+	if (s->next != NULL) {
+		rte_pktmbuf_free(s->next);
+		s->next = NULL;
+	}
+	m->pkt_len = keep;
+	m->nb_segs = segs;
+}
+
+/* Copy n bytes from offset soff of chain src over offset doff of chain dst
+ * (a received segment: ours to write, as ICMP and ARP answer in place). */
+static void
+overlay(struct rte_mbuf *dst, uint32_t doff, const struct rte_mbuf *src, uint32_t soff, uint32_t n)
+{
+	while (n > 0) {
+		uint32_t k;
+
+		while (dst != NULL && doff >= dst->data_len) {
+			doff -= dst->data_len;
+			dst = dst->next;
+		}
+		while (src != NULL && soff >= src->data_len) {
+			soff -= src->data_len;
+			src = src->next;
+		}
+		if (dst == NULL || src == NULL)
+			return;
+		k = min32(n, min32(dst->data_len - doff, src->data_len - soff));
+		memcpy(rte_pktmbuf_mtod_offset(dst, uint8_t *, doff),
+		       rte_pktmbuf_mtod_offset(src, const uint8_t *, soff), k);
+		doff += k;
+		soff += k;
+		n -= k;
+	}
 }
 
 static void
@@ -421,6 +487,10 @@ ooo_insert(struct net_lcore *nl, struct tcp_conn *c, struct rte_mbuf *m, uint32_
 		uint32_t pend = c->ooo[i - 1].seq + c->ooo[i - 1].len;
 
 		if (SEQ_GEQ(pend, seq + len)) {
+			/* RFC 2018 4: the ACK this duplicate triggers still reports
+			 * first "the contiguous block of data containing the segment
+			 * which triggered this ACK" */
+			c->sack_first = seq;
 			nl->cnt.drops[NET_E_TCP_OOO_DUP]++;
 			rte_pktmbuf_free(m);
 			return;
@@ -436,6 +506,8 @@ ooo_insert(struct net_lcore *nl, struct tcp_conn *c, struct rte_mbuf *m, uint32_
 		struct tcp_ooo *q = &c->ooo[i];
 
 		if (SEQ_GEQ(seq + len, q->seq + q->len)) {
+			/* held bytes win here too: they go over ours, then q goes */
+			overlay(m, q->seq - seq, q->m, 0, q->len);
 			t->mbufs_held -= q->m->nb_segs;
 			rte_pktmbuf_free(q->m);
 			memmove(q, q + 1, (c->n_ooo - i - 1) * sizeof(*q));
@@ -443,8 +515,54 @@ ooo_insert(struct net_lcore *nl, struct tcp_conn *c, struct rte_mbuf *m, uint32_
 			continue;
 		}
 		len = q->seq - seq;
+		if (len == 0) {
+			/* cut to the predecessor's end, what is left starts where
+			 * q does and ends inside it: nothing new (an empty slot
+			 * would hold an mbuf of no bytes) */
+			c->sack_first = q->seq;
+			nl->cnt.drops[NET_E_TCP_OOO_DUP]++;
+			rte_pktmbuf_free(m);
+			return;
+		}
 		cut_back(m, len);
 		break;
+	}
+	/* A segment that continues a held run (or starts one right before it)
+	 * joins it as a chain: a slot holds a run, so ooo_max bounds the holes,
+	 * not the segments, and one loss in a window of 180 segments does not
+	 * cost the 150 behind it (which the sender must then resend). */
+	if (i > 0 && c->ooo[i - 1].seq + c->ooo[i - 1].len == seq) {
+		struct tcp_ooo *p = &c->ooo[i - 1];
+		uint16_t segs = m->nb_segs;
+
+		if (rte_pktmbuf_chain(p->m, m) == 0) {
+			p->len += len;
+			t->mbufs_held += segs;
+			t->cnt.ooo_queued++;
+			c->sack_first = seq;
+			if (i < c->n_ooo && p->seq + p->len == c->ooo[i].seq &&
+			    rte_pktmbuf_chain(p->m, c->ooo[i].m) == 0) {
+				p->len += c->ooo[i].len;
+				memmove(&c->ooo[i], &c->ooo[i + 1],
+					(c->n_ooo - i - 1) * sizeof(c->ooo[0]));
+				c->n_ooo--;
+			}
+			return;
+		}
+	}
+	if (i < c->n_ooo && seq + len == c->ooo[i].seq) {
+		struct tcp_ooo *q = &c->ooo[i];
+		uint16_t segs = m->nb_segs;
+
+		if (rte_pktmbuf_chain(m, q->m) == 0) {
+			q->m = m;
+			q->seq = seq;
+			q->len += len;
+			t->mbufs_held += segs;
+			t->cnt.ooo_queued++;
+			c->sack_first = seq;
+			return;
+		}
 	}
 	if (c->n_ooo == t->conf.ooo_max) {
 		nl->cnt.drops[NET_E_TCP_OOO_FULL]++;
@@ -470,7 +588,7 @@ data_in(struct net_lcore *nl, struct tcp_conn *c, struct rte_mbuf *m, uint32_t s
 	 * budget and a per-connection count of mbufs. The bytes were inside our
 	 * window, so the peer will send them again. */
 	if (t->mbufs_held + m->nb_segs > t->conf.mem_mbufs ||
-	    c->rq_mbufs + c->n_ooo + m->nb_segs > conn_cap) {
+	    c->rq_mbufs + tcp_ooo_mbufs(c) + m->nb_segs > conn_cap) {
 		nl->cnt.drops[NET_E_TCP_MEM_LIMIT]++;
 		rte_pktmbuf_free(m);
 		ack_now(nl, c);
@@ -484,6 +602,15 @@ data_in(struct net_lcore *nl, struct tcp_conn *c, struct rte_mbuf *m, uint32_t s
 		t->cnt.dup_acks_sent++;
 		ack_now(nl, c);
 		return;
+	}
+	/* Bytes held out of order were accepted first: they win over this copy
+	 * (as in ooo_insert), so the stream is the first copy of every byte, the
+	 * same whatever order overlapping segments arrive in. */
+	for (uint16_t k = 0; k < c->n_ooo && SEQ_LT(c->ooo[k].seq, seq + len); k++) {
+		const struct tcp_ooo *q = &c->ooo[k];
+		uint32_t end = SEQ_LT(q->seq + q->len, seq + len) ? q->seq + q->len : seq + len;
+
+		overlay(m, q->seq - seq, q->m, 0, end - q->seq);
 	}
 	rq_append(nl, c, m, len);
 	c->rcv_nxt += len;
@@ -515,6 +642,7 @@ rexmt_first(struct net_lcore *nl, struct tcp_conn *c)
 		flags |= RTE_TCP_FIN_FLAG;
 	nl->tcp->cnt.retransmits++;
 	c->flags &= ~TF_RTT; /* Karn */
+	c->rexmt_high = c->snd_max;
 	tcp_send_data(nl, c, c->snd_una, len, flags);
 }
 
@@ -572,22 +700,117 @@ cc_on_dupack(struct net_lcore *nl, struct tcp_conn *c, uint32_t ack)
 		 * (after the third), cwnd MUST be incremented by SMSS." */
 		c->cwnd += s;
 		tcp_dirty(nl, c);
+		/* RFC 8985 6.2's rule ("a segment is lost if a segment sent after it
+		 * has been delivered"), in sequence space since we send in order:
+		 * the peer SACKed data sent after our retransmission of SND.UNA but
+		 * not SND.UNA itself, so the retransmission was lost as well. Send
+		 * it again rather than wait for the RTO. */
+		if ((c->flags & TF_SACK) && c->sack_una == c->snd_una &&
+		    SEQ_GT(c->sack_high, c->rexmt_high))
+			rexmt_first(nl, c);
+		return;
+	}
+	if (c->dupacks == 1)
+		c->dup_max = c->snd_max;
+	if (c->dupacks < 3) {
+		/* RFC 5681 3.2 step 1 (Limited Transmit, RFC 3042): "On the first
+		 * and second duplicate ACKs received at a sender, a TCP SHOULD send
+		 * a segment of previously unsent data" -- tcp_output lets the
+		 * flight reach cwnd + dupacks * SMSS. Without it a small window
+		 * never collects three duplicates and every loss waits for the RTO. */
+		tcp_dirty(nl, c);
 		return;
 	}
 	if (c->dupacks != 3)
 		return;
 	/* RFC 6582 3.2 step 2: enter fast retransmit only "if the Cumulative
-	 * Acknowledgment field ... covers more than recover". */
-	if (!SEQ_GT(ack - 1, c->recover))
+	 * Acknowledgment field ... covers more than recover" -- or, RFC 6582 4's
+	 * point made with SACK, when the peer reports bytes sent after recover:
+	 * these duplicates are not echoes of the last recovery's retransmissions
+	 * but a new loss at SND.UNA (the first segment after a full ACK). */
+	if (!SEQ_GT(ack - 1, c->recover) &&
+	    !(c->sack_una == c->snd_una && SEQ_GT(c->sack_high, c->recover)))
 		return;
 	nl->tcp->cnt.fast_retransmits++;
-	/* RFC 5681 3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)"; step 3:
-	 * retransmit the lost segment, "cwnd = ssthresh + 3*SMSS". */
-	c->ssthresh = max32((c->snd_max - c->snd_una) / 2, 2 * s);
+	/* RFC 5681 3.2 step 2: "ssthresh = max (FlightSize / 2, 2*SMSS)" and
+	 * "When [RFC3042] is in use, additional data sent in limited transmit
+	 * MUST NOT be included in this calculation" (FlightSize as of the first
+	 * duplicate ACK); step 3: retransmit the lost segment, "cwnd = ssthresh +
+	 * 3*SMSS". */
+	/* RFC 4015 3.2 (1): "pipe_prev <- max (FlightSize, SSThresh)" before
+	 * the retransmission, and RFC 3522 2 remembers its timestamp */
+	c->pipe_prev = max32(c->snd_max - c->snd_una, c->ssthresh);
+	if (c->flags & TF_TS) {
+		c->eifel_ts = tcp_ts_now(nl, c);
+		c->flags |= TF_EIFEL;
+	}
+	c->ssthresh = max32((c->dup_max - c->snd_una) / 2, 2 * s);
 	c->recover = c->snd_max;
 	c->flags |= TF_RECOVERY;
 	rexmt_first(nl, c);
 	c->cwnd = c->ssthresh + 3 * s;
+	tcp_dirty(nl, c); /* what the new cwnd (or RFC 6675's pipe) allows */
+}
+
+/*
+ * RFC 6675 2: does this ACK carry "a SACK block that identifies previously
+ * unacknowledged and un-SACKed octets"? Without a scoreboard: the blocks'
+ * bytes inside (SND.UNA, SND.MAX] grew, or their highest edge did, since the
+ * last report for this SND.UNA. D-SACKs (RFC 2883, below SND.UNA) and
+ * blocks past what we sent count for nothing.
+ */
+static bool
+sack_news(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	uint32_t bytes = 0, high = c->snd_una;
+	bool news;
+
+	if (!(c->flags & TF_SACK) || s->o.n_sack == 0)
+		return false;
+	for (uint8_t b = 0; b < s->o.n_sack; b++) {
+		uint32_t l = s->o.sack[b][0], r = s->o.sack[b][1];
+
+		/* RFC 2883 4: a first block inside the second reports a duplicate
+		 * (D-SACK), not new data; counting it would count bytes twice */
+		if (b == 0 && s->o.n_sack > 1 && SEQ_GEQ(l, s->o.sack[1][0]) &&
+		    SEQ_LEQ(r, s->o.sack[1][1]))
+			continue;
+
+		if (SEQ_LT(l, c->snd_una))
+			l = c->snd_una;
+		if (SEQ_GT(r, c->snd_max) || !SEQ_LT(l, r))
+			continue;
+		bytes += r - l;
+		if (SEQ_GT(r, high))
+			high = r;
+	}
+	if (c->sack_una != c->snd_una) {
+		c->sack_una = c->snd_una;
+		c->sack_bytes = 0;
+		c->sack_high = c->snd_una;
+	}
+	news = bytes > c->sack_bytes || SEQ_GT(high, c->sack_high);
+	c->sack_bytes = max32(c->sack_bytes, bytes);
+	if (SEQ_GT(high, c->sack_high))
+		c->sack_high = high;
+	return news;
+}
+
+/*
+ * RFC 3522 2 (Eifel detection), at the first ACK of new data after a fast
+ * retransmit: "if the value of the Timestamp Echo Reply field of the
+ * acceptable ACK ... is smaller than the value of RetransmitTS [the
+ * retransmission's timestamp], then ... the retransmission was spurious" --
+ * the original arrived (it was reordered, not lost).
+ */
+static bool
+eifel_spurious(struct tcp_conn *c, const struct tcp_seg *s)
+{
+	if (!(c->flags & TF_EIFEL))
+		return false;
+	c->flags &= ~TF_EIFEL;
+	return (c->flags & TF_RECOVERY) && s->o.ts_ok && s->o.tsecr != 0 &&
+	       (int32_t)(s->o.tsecr - c->eifel_ts) < 0;
 }
 
 /* The ACK field of an acceptable segment in a synchronized state. 0 to go
@@ -640,7 +863,19 @@ ack_in(struct net_lcore *nl, struct tcp_conn *c, const struct tcp_seg *s)
 		c->snd_una = ack;
 		if (SEQ_LT(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
-		cc_on_new_ack(nl, c, acked);
+		if (eifel_spurious(c, s)) {
+			/* RFC 4015 3.2 (7): "cwnd <- FlightSize + min (bytes_acked,
+			 * IW)" and "SSThresh <- pipe_prev"; recovery is over. */
+			uint32_t iw = min32(4u * c->smss, max32(2u * c->smss, 4380u));
+
+			t->cnt.spurious_rexmits++;
+			c->flags &= ~(TF_RECOVERY | TF_PARTIAL);
+			c->ssthresh = c->pipe_prev;
+			c->cwnd = (c->snd_max - c->snd_una) + min32(acked, iw);
+			c->dupacks = 0;
+		} else {
+			cc_on_new_ack(nl, c, acked);
+		}
 		/* RFC 6298 5.2: "When all outstanding data has been acknowledged,
 		 * turn off the retransmission timer." 5.3: otherwise restart it. */
 		if (c->snd_una == c->snd_max)
@@ -653,9 +888,15 @@ ack_in(struct net_lcore *nl, struct tcp_conn *c, const struct tcp_seg *s)
 		tcp_dirty(nl, c);
 	} else if (ack == c->snd_una && s->len == 0 &&
 		   !(s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
-		   c->snd_una != c->snd_max && wnd == c->snd_wnd && !(c->flags & TF_PERSIST)) {
+		   c->snd_una != c->snd_max && !(c->flags & TF_PERSIST) &&
+		   (sack_news(c, s) || wnd == c->snd_wnd)) {
 		/* RFC 5681 2, "DUPLICATE ACKNOWLEDGMENT": outstanding data, no
-		 * payload, neither SYN nor FIN, ACK = SND.UNA, same window. */
+		 * payload, neither SYN nor FIN, ACK = SND.UNA, same window -- or,
+		 * with SACK, RFC 6675 2 "DupAck": one "carrying a SACK block that
+		 * identifies previously unacknowledged and un-SACKed octets"
+		 * (receivers such as Linux move the window in every ACK while they
+		 * hold out-of-order data, so the same-window test alone misses
+		 * them and every loss costs an RTO). */
 		cc_on_dupack(nl, c, ack);
 	}
 	/* RFC 9293 3.10.7.4: "If SND.UNA =< SEG.ACK =< SND.NXT, the send window
@@ -670,6 +911,12 @@ ack_in(struct net_lcore *nl, struct tcp_conn *c, const struct tcp_seg *s)
 			c->flags &= ~TF_PERSIST;
 			c->t_rexmt = 0;
 			c->backoff = 0;
+			c->retries = 0; /* probes left unanswered before (on_persist) */
+			/* The window opened without acknowledging the probe byte: the
+			 * receiver discarded it (it was beyond a zero window, RFC 9293
+			 * 3.10.7.4), so the stream goes on from SND.UNA rather than
+			 * leaving a hole that only an RTO would fill. */
+			c->snd_nxt = c->snd_una;
 			if (c->snd_una != c->snd_max)
 				tcp_rexmt_arm(nl, c);
 		}
@@ -738,6 +985,7 @@ syn_sent_in(struct net_lcore *nl, struct tcp_conn *c, const struct tcp_seg *s, s
 	 * SEG.SEQ. SND.UNA should be advanced to equal SEG.ACK" */
 	c->irs = s->seq;
 	c->rcv_nxt = s->seq + 1;
+	c->rcv_adv = c->rcv_nxt; /* as in listen_syn: the next SYN-ACK or ACK sets it */
 	take_syn_opts(nl, c, &s->o, true);
 	c->snd_wl1 = s->seq;
 	if (ack_ok) {
@@ -793,10 +1041,20 @@ static void
 conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_mbuf *m)
 {
 	struct tcp_lcore *t = nl->tcp;
-	uint32_t seglen =
-		s->len + !!(s->flags & RTE_TCP_SYN_FLAG) + !!(s->flags & RTE_TCP_FIN_FLAG);
-	bool fin;
+	uint32_t seglen;
+	bool fin, synack = false;
 
+	/* RFC 9293 3.5 figure 8 (simultaneous open): in SYN-RECEIVED after our
+	 * SYN-SENT, the peer's <SEQ=IRS><CTL=SYN,ACK> takes us to ESTABLISHED.
+	 * Its SYN is the one already taken: what is left is the ACK. */
+	if (c->state == NET_TCP_SYN_RECEIVED && !(c->flags & TF_PASSIVE) && s->seq == c->irs &&
+	    (s->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) ==
+		    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
+		s->flags &= (uint8_t)~RTE_TCP_SYN_FLAG;
+		s->seq++;
+		synack = true;
+	}
+	seglen = s->len + !!(s->flags & RTE_TCP_SYN_FLAG) + !!(s->flags & RTE_TCP_FIN_FLAG);
 	/* A duplicate SYN while our SYN-ACK is unanswered: say it again. */
 	if (c->state == NET_TCP_SYN_RECEIVED && (s->flags & RTE_TCP_SYN_FLAG) &&
 	    !(s->flags & (RTE_TCP_ACK_FLAG | RTE_TCP_RST_FLAG)) && s->seq == c->irs) {
@@ -831,13 +1089,6 @@ conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_
 	}
 	c->last_rx_ms = nl->now_ms;
 	c->ka_probes = 0;
-	/* RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent
-	 * then SEG.TSval is copied to TS.Recent" */
-	if ((c->flags & TF_TS) && s->o.ts_ok && (int32_t)(s->o.tsval - c->ts_recent) >= 0 &&
-	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
-		c->ts_recent = s->o.tsval;
-		c->ts_recent_ms = nl->now_ms;
-	}
 	/* second, the RST bit (RFC 5961 3.2): "If the RST bit is set and the
 	 * sequence number exactly matches the next expected sequence number
 	 * (RCV.NXT), then TCP MUST reset the connection" ... "Otherwise (the
@@ -893,7 +1144,8 @@ conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_
 			return;
 		}
 		c->snd_una = s->ack;
-		c->snd_wnd = c->max_snd_wnd = s->wnd << c->snd_wscale;
+		/* RFC 7323 2.2: the window of a <SYN,ACK> is not scaled */
+		c->snd_wnd = c->max_snd_wnd = synack ? s->wnd : s->wnd << c->snd_wscale;
 		c->snd_wl1 = s->seq;
 		c->snd_wl2 = s->ack;
 		if ((c->flags & TF_TS) && s->o.tsecr != 0)
@@ -902,6 +1154,18 @@ conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_
 	} else if (ack_in(nl, c, s) < 0) {
 		rte_pktmbuf_free(m);
 		return;
+	}
+	/* RFC 7323 4.3 (2): "If SEG.TSval >= TS.Recent and SEG.SEQ =< Last.ACK.sent
+	 * then SEG.TSval is copied to TS.Recent" -- only once the segment passed
+	 * the RST, SYN and ACK checks (as Linux does): a challenged RST or SYN, or
+	 * a segment with an unacceptable ACK, must not move TS.Recent, or one
+	 * forged segment with a TSval far ahead would make PAWS drop every later
+	 * segment of the real peer (RFC 5961 4.2: a SYN gets a challenge ACK and
+	 * nothing else "irrespective of the sequence number"). */
+	if ((c->flags & TF_TS) && s->o.ts_ok && (int32_t)(s->o.tsval - c->ts_recent) >= 0 &&
+	    SEQ_LEQ(s->seq, c->last_ack_sent)) {
+		c->ts_recent = s->o.tsval;
+		c->ts_recent_ms = nl->now_ms;
 	}
 	switch (c->state) {
 	case NET_TCP_FIN_WAIT_1:
@@ -1122,15 +1386,17 @@ net_tcp_input(struct net_lcore *nl, struct rte_mbuf *m)
 				return;
 			}
 			if (s.flags & RTE_TCP_ACK_FLAG) {
+				int err = NET_E_TCP_BAD_COOKIE;
+
 				if (!(s.flags & RTE_TCP_SYN_FLAG)) {
-					c = listen_cookie_ack(nl, &s);
+					c = listen_cookie_ack(nl, &s, &err);
 					if (c != NULL) {
 						conn_in(nl, c, &s, m);
 						return;
 					}
 				}
 				tcp_send_rst_for(nl, &s, s.src_ip);
-				net_drop(nl, m, NET_E_TCP_BAD_COOKIE);
+				net_drop(nl, m, err);
 				return;
 			}
 			if (s.flags & RTE_TCP_SYN_FLAG) {

@@ -81,7 +81,10 @@ seg_emit(struct net_lcore *nl, const struct seg_spec *s, const struct tcp_conn *
 	 uint32_t data_off, uint32_t data_len)
 {
 	struct tcp_lcore *t = nl->tcp;
-	uint16_t thl = (uint16_t)(TCP_HDR_MIN + s->optlen);
+	/* RFC 9293 3.1: "The TCP header padding is used to ensure that the TCP
+	 * header ends, and data begins, on a 32-bit boundary. The padding is
+	 * composed of zeros." (a SYN without TSopt has 6 or 10 option bytes) */
+	uint16_t thl = (uint16_t)(TCP_HDR_MIN + RTE_ALIGN_CEIL(s->optlen, 4));
 	uint16_t total = (uint16_t)(sizeof(struct rte_ipv4_hdr) + thl + data_len);
 	struct rte_ipv4_hdr *ih;
 	struct rte_tcp_hdr *th;
@@ -120,6 +123,7 @@ seg_emit(struct net_lcore *nl, const struct seg_spec *s, const struct tcp_conn *
 	th->cksum = 0;
 	th->tcp_urp = 0;
 	memcpy(th + 1, s->opt, s->optlen);
+	memset((uint8_t *)(th + 1) + s->optlen, 0, thl - TCP_HDR_MIN - s->optlen);
 	if (data_len > 0)
 		sq_copy(data_c, data_off, data_len, (uint8_t *)th + thl);
 	if (t->conf.tx_tcp_cksum) {
@@ -145,7 +149,7 @@ tcp_rcv_window(struct net_lcore *nl, struct tcp_conn *c)
 	struct tcp_lcore *t = nl->tcp;
 	uint32_t space = t->conf.rcv_buf > c->rq_bytes ? t->conf.rcv_buf - c->rq_bytes : 0;
 	uint32_t offered = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	uint32_t conn_mbufs = c->rq_mbufs + c->n_ooo;
+	uint32_t conn_mbufs = c->rq_mbufs + tcp_ooo_mbufs(c);
 	uint32_t wnd;
 
 	/* Memory pressure: past 3/4 of the lcore's mbuf budget, or when this
@@ -209,10 +213,15 @@ opts_syn(struct net_lcore *nl, struct tcp_conn *c, uint8_t *o)
 
 /* Timestamps and SACK blocks on a non-SYN segment. */
 static uint8_t
-opts_est(struct net_lcore *nl, struct tcp_conn *c, uint8_t *o, bool with_ack)
+opts_est(struct net_lcore *nl, struct tcp_conn *c, uint8_t *o, bool with_ack, uint32_t data_len)
 {
 	uint8_t n = 0;
 	unsigned max_blocks = (c->flags & TF_TS) ? 3 : 4;
+	/* RFC 9293 3.7.1: options and data together stay within the MSS (the
+	 * MSS assumes bare headers), so SACK blocks only go where they fit. */
+	uint32_t room = c->smss + ((c->flags & TF_TS) ? 12u : 0u);
+
+	room = room > data_len ? room - data_len : 0;
 
 	if (c->flags & TF_TS) {
 		/* RFC 7323 3.2: "Once TSopt has been successfully negotiated ...
@@ -225,7 +234,12 @@ opts_est(struct net_lcore *nl, struct tcp_conn *c, uint8_t *o, bool with_ack)
 		put32(o + n + 4, c->ts_recent);
 		n += 8;
 	}
-	if (with_ack && (c->flags & TF_SACK) && c->n_ooo > 0) {
+	room = room > n ? room - n : 0;
+	if (room >= 12)
+		max_blocks = min32(max_blocks, (room - 4) / 8);
+	else
+		max_blocks = 0;
+	if (with_ack && (c->flags & TF_SACK) && c->n_ooo > 0 && max_blocks > 0) {
 		/* RFC 2018 4: "The first SACK block (i.e., the one immediately
 		 * following the kind and length fields in the option) MUST specify
 		 * the contiguous block of data containing the segment which
@@ -304,7 +318,7 @@ conn_seg(struct net_lcore *nl, struct tcp_conn *c, uint32_t seq, uint32_t len, u
 		wnd = min32(nl->tcp->conf.rcv_buf, 65535u);
 		s.wnd = (uint16_t)wnd;
 	} else if (!(flags & RTE_TCP_RST_FLAG)) {
-		s.optlen = opts_est(nl, c, s.opt, (flags & RTE_TCP_ACK_FLAG) != 0);
+		s.optlen = opts_est(nl, c, s.opt, (flags & RTE_TCP_ACK_FLAG) != 0, len);
 		wnd = tcp_rcv_window(nl, c);
 		s.wnd = (uint16_t)min32(wnd >> c->rcv_wscale, 65535u);
 	}
@@ -426,7 +440,7 @@ int
 tcp_output(struct net_lcore *nl, struct tcp_conn *c)
 {
 	bool sent = false;
-	uint32_t win, fin_seq;
+	uint32_t win, fin_seq, sacked = 0;
 
 	switch (c->state) {
 	case NET_TCP_ESTABLISHED:
@@ -444,13 +458,34 @@ tcp_output(struct net_lcore *nl, struct tcp_conn *c)
 		c->flags &= ~TF_ACK_NOW;
 		return 0;
 	}
-	/* RFC 5681 2: the sender uses the smaller of cwnd and rwnd. */
-	win = min32(c->snd_wnd, c->cwnd);
+	/* RFC 5681 2: the sender uses the smaller of cwnd and rwnd. RFC 5681
+	 * 3.2 step 1 (Limited Transmit): on the first two duplicate ACKs, new
+	 * data may take "the total FlightSize ... [to] cwnd plus 2*SMSS", and
+	 * "the TCP sender MUST NOT change cwnd to reflect these two segments". */
+	win = c->cwnd;
+	if (!(c->flags & TF_RECOVERY) && c->dupacks > 0 && c->dupacks < 3 &&
+	    c->snd_nxt == c->snd_max)
+		win += (uint32_t)c->dupacks * c->smss;
+	win = min32(c->snd_wnd, win);
+	/* Bytes the peer SACKed above SND.UNA, while in recovery. */
+	if ((c->flags & (TF_RECOVERY | TF_SACK)) == (TF_RECOVERY | TF_SACK) &&
+	    c->sack_una == c->snd_una)
+		sacked = c->sack_bytes;
 	fin_seq = c->snd_una + c->sq_bytes;
 	for (;;) {
 		uint32_t off = c->snd_nxt - c->snd_una;
 		uint32_t avail = off < c->sq_bytes ? c->sq_bytes - off : 0;
 		uint32_t usable = win > off ? win - off : 0;
+		uint32_t pipe = off > sacked ? off - sacked : 0;
+
+		/* RFC 6675 5 (C): in recovery send "if cwnd - pipe >= 1 SMSS", pipe
+		 * leaving out what was SACKed and cwnd being ssthresh. Whichever of
+		 * this and NewReno's inflated cwnd allows more: after a fast
+		 * retransmit whose flight was all SACKed no duplicate ACK comes to
+		 * inflate cwnd, and a lost ACK for the retransmission would stall
+		 * the connection until the RTO. */
+		if (sacked > 0 && c->ssthresh > pipe && c->snd_wnd > off)
+			usable = max32(usable, min32(c->ssthresh - pipe, c->snd_wnd - off));
 		uint32_t len = min32(min32(avail, usable), (uint32_t)c->smss);
 		bool fin = (c->flags & TF_FIN_QUEUED) && SEQ_LEQ(c->snd_nxt, fin_seq) &&
 			   off + len == c->sq_bytes;

@@ -39,6 +39,9 @@
 #define TF_EVQ 0x4000        /* on the event queue */
 #define TF_PERSIST 0x8000    /* zero-window probing */
 #define TF_PARTIAL 0x10000   /* a partial ACK in this recovery already reset the timer */
+#define TF_RDLIST 0x20000    /* READ was reported: report again while unread (level-triggered) */
+#define TF_EOF_READ 0x40000  /* the reader has seen the end of the stream */
+#define TF_EIFEL 0x80000     /* a fast retransmit to judge at the next new ACK (RFC 3522) */
 
 struct tcp_ooo {
 	uint32_t seq, len;
@@ -61,6 +64,8 @@ struct tcp_conn {
 	/* send side (RFC 9293 3.3.1) */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
 	uint32_t cwnd, ssthresh, recover;
+	/* SND.MAX at the first duplicate ACK: FlightSize without Limited Transmit */
+	uint32_t dup_max;
 	uint16_t smss; /* payload bytes per segment, options excluded */
 	uint16_t peer_mss;
 	uint8_t snd_wscale, rcv_wscale;
@@ -76,6 +81,11 @@ struct tcp_conn {
 	uint16_t segs_unacked;
 	uint16_t n_ooo;
 	uint32_t sack_first; /* seq of the block holding the latest out-of-order segment */
+	/* the peer's SACK reports while SND.UNA stays at sack_una: bytes and
+	 * highest right edge above SND.UNA (duplicate ACKs, ack_in) */
+	uint32_t sack_una, sack_bytes, sack_high;
+	uint32_t rexmt_high;          /* SND.MAX when SND.UNA was last retransmitted in recovery */
+	uint32_t eifel_ts, pipe_prev; /* RFC 3522 / RFC 4015: TSval of the fast retransmit */
 
 	/* queues: receive = in-order data not yet read; send = unacknowledged + unsent */
 	struct rte_mbuf *rq_head, *rq_tail;
@@ -94,6 +104,7 @@ struct tcp_conn {
 	uint32_t lprev, lnext;   /* in-use list (timers walk it) */
 	uint32_t dnext;          /* dirty list */
 	uint32_t enext;          /* event queue */
+	uint32_t rnext;          /* READ reported, maybe not drained */
 	uint32_t twprev, twnext; /* TIME_WAIT FIFO */
 };
 
@@ -106,6 +117,7 @@ struct tcp_lcore {
 	uint32_t used_head;
 	uint32_t dirty_head, dirty_tail;
 	uint32_t ev_head, ev_tail;
+	uint32_t rd_head, rd_tail;
 	uint32_t tw_head, tw_tail, n_tw;
 	uint32_t n_used, n_half_open;
 	uint32_t mbufs_held;
@@ -125,6 +137,8 @@ struct tcp_opts {
 	uint8_t ws;
 	uint16_t mss;
 	uint32_t tsval, tsecr;
+	uint8_t n_sack; /* SACK blocks (RFC 2018 3), at most 4 fit */
+	uint32_t sack[4][2];
 };
 
 /* A segment as the state machine sees it. */
@@ -147,6 +161,17 @@ static inline uint32_t
 max32(uint32_t a, uint32_t b)
 {
 	return a > b ? a : b;
+}
+
+/* mbufs the out-of-order queue holds (a slot holds a run: a chain) */
+static inline uint32_t
+tcp_ooo_mbufs(const struct tcp_conn *c)
+{
+	uint32_t n = 0;
+
+	for (uint16_t i = 0; i < c->n_ooo; i++)
+		n += c->ooo[i].m->nb_segs;
+	return n;
 }
 
 static inline uint32_t
@@ -180,6 +205,7 @@ uint32_t tcp_cookie_hash(const struct tcp_lcore *t, uint32_t rip, uint16_t rport
 			 uint32_t peer_isn, uint32_t count);
 void tcp_timer_arm(struct tcp_lcore *t, uint64_t at_ms);
 void tcp_rq_free(struct net_lcore *nl, struct tcp_conn *c);
+void tcp_read_rearm(struct net_lcore *nl);
 void tcp_sq_drop_front(struct net_lcore *nl, struct tcp_conn *c, uint32_t n);
 
 /* tcp_in.c */

@@ -51,14 +51,33 @@ tcp_rtt_sample(struct tcp_lcore *t, struct tcp_conn *c, uint32_t r)
 	c->rto_ms = min32(c->rto_ms, t->conf.rto_max_ms);
 }
 
+/* due: when this probe was due (the timer armed one interval after the last
+ * probe or transmission) */
 static void
-on_persist(struct net_lcore *nl, struct tcp_conn *c)
+on_persist(struct net_lcore *nl, struct tcp_conn *c, uint64_t due)
 {
+	struct tcp_lcore *t = nl->tcp;
+
 	/* RFC 9293 3.8.6.1: "The sending TCP peer must regularly transmit at
 	 * least one octet of new data (if available) ... even if the send window
 	 * is zero" -- and RFC 1122 4.2.2.17 "MUST NOT close a connection" for a
-	 * zero window while the peer answers, so probes never time out. */
-	nl->tcp->cnt.zero_window_probes++;
+	 * zero window while the peer answers: only "as long as the receiving TCP
+	 * continues to send acknowledgments in response to the probe segments".
+	 * A probe interval with nothing from the peer counts like a
+	 * retransmission (RFC 1122 4.2.3.5 R2), or a peer that closes its window
+	 * and goes silent would hold the connection and its send queue forever,
+	 * even after the application gave it back. */
+	if (c->last_rx_ms < due - rto_backed_off(t, c)) {
+		if (++c->retries > t->conf.max_retries) {
+			t->cnt.timeouts++;
+			tcp_send_ctl(nl, c, c->snd_max, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+			tcp_drop_conn(nl, c, ETIMEDOUT);
+			return;
+		}
+	} else {
+		c->retries = 0;
+	}
+	t->cnt.zero_window_probes++;
 	if (c->sq_bytes > 0) {
 		tcp_send_data(nl, c, c->snd_una, 1, RTE_TCP_ACK_FLAG);
 		if (c->snd_nxt == c->snd_una)
@@ -76,10 +95,22 @@ on_rexmt(struct net_lcore *nl, struct tcp_conn *c)
 {
 	struct tcp_lcore *t = nl->tcp;
 	uint32_t flight = c->snd_max - c->snd_una;
+	uint64_t due = c->t_rexmt;
 
 	c->t_rexmt = 0;
 	if (c->flags & TF_PERSIST) {
-		on_persist(nl, c);
+		on_persist(nl, c, due);
+		return;
+	}
+	/* The peer closed its window with data in flight: a retransmission
+	 * within a zero window would send nothing, so probe instead (RFC 9293
+	 * 3.8.6.1: "retransmit to the receiving TCP peer even if the send window
+	 * is zero"), and do not count it toward max_retries: RFC 1122 4.2.2.17
+	 * "MUST NOT close a connection" while the probes are answered. */
+	if (c->snd_wnd == 0 && c->sq_bytes > 0 && c->state != NET_TCP_SYN_SENT &&
+	    c->state != NET_TCP_SYN_RECEIVED) {
+		c->flags |= TF_PERSIST;
+		on_persist(nl, c, due);
 		return;
 	}
 	t->cnt.rto_fired++;
@@ -117,15 +148,15 @@ on_rexmt(struct net_lcore *nl, struct tcp_conn *c)
 	/* RFC 6582 3.2 step 4: after a timeout "recover" becomes the highest
 	 * sequence number transmitted; fast recovery ends. */
 	c->recover = c->snd_max;
-	c->flags &= ~(TF_RECOVERY | TF_RTT);
+	c->flags &= ~(TF_RECOVERY | TF_RTT | TF_EIFEL);
 	c->dupacks = 0;
 	/* RFC 6298 5.5: "back off the timer (RTO <- RTO * 2)"; 5.4: retransmit
 	 * the earliest segment not acknowledged (go back to SND.UNA). */
 	if (c->backoff < 16)
 		c->backoff++;
+	/* A FIN already sent stays TF_FIN_SENT: tcp_output sends it again from
+	 * SND.NXT, and an ACK of it that arrives first must still count. */
 	c->snd_nxt = c->snd_una;
-	if (c->flags & TF_FIN_SENT && c->sq_bytes == 0 && (c->flags & TF_FIN_QUEUED))
-		c->flags &= ~TF_FIN_SENT;
 	tcp_rexmt_arm(nl, c); /* RFC 6298 5.6: start the timer again */
 	tcp_dirty(nl, c);
 }

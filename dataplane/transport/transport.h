@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define TP_EV_ACCEPT 0x1 /* a new connection: handle in .handle */
@@ -44,6 +45,8 @@ struct transport_ops {
 	ssize_t (*send)(struct transport *t, int64_t handle, const void *buf, size_t n);
 	/* Close; abort = RST instead of FIN. */
 	void (*close)(struct transport *t, int64_t handle, bool abort);
+	/* The transport's own counters as one JSON object (NULL: none). */
+	void (*stats_json)(struct transport *t, FILE *out);
 	void (*destroy)(struct transport *t);
 };
 

@@ -862,6 +862,74 @@ test_weighted(void)
 	accounting_check();
 }
 
+/*
+ * What a worker needs to hand credit back and forth: the credit held, taking
+ * it all back, and whether the consumer could be leased anything (and with
+ * which weight) if it had credit.
+ */
+static void
+test_credit_handback(void)
+{
+	struct eng *e = mkeng(1000, 0);
+	struct eng_queue_cfg qa = qcfg("hb.a"), qb = qcfg("hb.b"), qr = qcfg("hb.rate");
+	struct eng_delivery d[16];
+	struct eng_sub subs[3];
+	uint16_t a, b, r;
+	uint32_t c;
+	int rc;
+
+	qb.max_in_flight = 1;
+	qr.dispatch_rate = 10; /* one token per 100 ms */
+	qr.dispatch_burst = 1;
+	a = addq(e, &qa);
+	b = addq(e, &qb);
+	r = addq(e, &qr);
+	subs[0] = (struct eng_sub){ a, 5 };
+	subs[1] = (struct eng_sub){ b, 2 };
+	subs[2] = (struct eng_sub){ r, 7 };
+	rc = eng_consumer_add(e, 9, subs, 3, 0);
+	CHECK(rc >= 0);
+	c = (uint32_t)rc;
+	CHECK_EQ(eng_consumer_credit_held(e, c), 0);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 0), 0); /* nothing ready */
+	CHECK_EQ(put_tag(e, a, 1, 0), WIRE_STATUS_OK);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 0), 5);
+	CHECK_EQ(put_tag(e, b, 2, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put_tag(e, b, 3, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put_tag(e, r, 4, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put_tag(e, r, 5, 0), WIRE_STATUS_OK);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 0), 14);
+	/* no credit: nothing leased, and asking changed nothing */
+	CHECK_EQ(eng_dispatch(e, 0, d, 16), 0);
+	eng_consumer_credit(e, c, 3);
+	CHECK_EQ(eng_consumer_credit_held(e, c), 3);
+	CHECK_EQ(eng_dispatch(e, 0, d, 16), 3); /* one of each queue by weight */
+	CHECK_EQ(eng_consumer_credit_held(e, c), 0);
+	/* hb.a is empty, hb.b at max_in_flight, hb.rate out of tokens */
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 0), 0);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 99), 0);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 100), 7); /* a token again */
+	CHECK_EQ(eng_complete(e, c, d[0].lease_id, 100), WIRE_STATUS_OK);
+	CHECK_EQ(eng_complete(e, c, d[1].lease_id, 100), WIRE_STATUS_OK);
+	CHECK_EQ(eng_complete(e, c, d[2].lease_id, 100), WIRE_STATUS_OK);
+	CHECK_EQ(eng_consumer_ready_weight(e, c, 100), 9); /* hb.b has room again */
+	/* credit taken back is not spent, and is gone */
+	eng_consumer_credit(e, c, 4);
+	CHECK_EQ(eng_consumer_credit_take(e, c), 4);
+	CHECK_EQ(eng_consumer_credit_held(e, c), 0);
+	CHECK_EQ(eng_dispatch(e, 100, d, 16), 0);
+	CHECK_EQ(eng_consumer_credit_take(e, c), 0);
+	/* and given again, it is */
+	eng_consumer_credit(e, c, 1);
+	CHECK_EQ(eng_dispatch(e, 100, d, 16), 1);
+	/* an unknown consumer holds nothing and wants nothing */
+	CHECK_EQ(eng_consumer_credit_held(e, 15), 0);
+	CHECK_EQ(eng_consumer_credit_take(e, 15), 0);
+	CHECK_EQ(eng_consumer_ready_weight(e, 15, 100), 0);
+	eng_free(e);
+	accounting_check();
+}
+
 /* Consumers of one queue are served in turn, one delivery each. */
 static void
 test_consumer_round_robin(void)
@@ -2925,6 +2993,7 @@ main(void)
 	test_state_machine();
 	test_priority();
 	test_weighted();
+	test_credit_handback();
 	test_consumer_round_robin();
 	test_delayed();
 	test_lease_expiry();

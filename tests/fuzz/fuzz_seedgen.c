@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Seed inputs for the fuzz targets, made at build time (nothing binary is
- * committed). Usage: fuzz_seedgen sess|net|tokens|tls OUTDIR
+ * committed). Usage: fuzz_seedgen sess|net|tcp|tokens|tls OUTDIR
  *
  *   sess    scripts (fuzz_sess.c layout) carrying frames from wire_build:
  *           Hello, EnqueueBatch, Subscribe + Credit, Complete, Fail,
@@ -9,6 +9,10 @@
  *   net     records (fuzz_net.c layout): an ARP request, an ICMP echo
  *           request, a fragment, a bad IPv4 checksum, an ARP reply that
  *           releases a packet waiting for it
+ *   tcp     records (fuzz_tcp.c layout): a handshake with data and FINs,
+ *           out-of-order and overlapping segments, a SYN cookie, an active
+ *           open, blind RST/SYN injection, SACK recovery, a raw segment
+ *           with odd options
  *   tokens  token files: a valid one, one with a bad role, one with a
  *           comment that takes a line near the length limit
  *   tls     ClientHellos from an mbedTLS client offering ALPN sluice/1 and
@@ -431,6 +435,210 @@ seeds_net(void)
 	save("net-arp-pending.bin", &s);
 }
 
+/* ---- tcp: SYN/SEG/RAW/TIME/APP/DRAIN/SHAKE/BURST records (fuzz_tcp.c) ---- */
+
+enum { T_SYN, T_SEG, T_RAW, T_TIME, T_APP, T_DRAIN, T_SHAKE, T_BURST };
+enum { A_RECV, A_RECV_CHAIN, A_SEND, A_SEND_MBUF, A_CLOSE, A_ABORT, A_SHUT, A_CONNECT };
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+static void
+put32le(struct seed *s, uint32_t v)
+{
+	put16le(s, (uint16_t)v);
+	put16le(s, (uint16_t)(v >> 16));
+}
+
+/* SYN or SHAKE: port 0 = 5001, 1 = 5002, 2 = 5003, 3 = the last one */
+static void
+t_syn(struct seed *s, uint8_t op, uint8_t peer, uint8_t port, uint8_t opts, uint32_t isn)
+{
+	put8(s, op);
+	put8(s, peer);
+	put8(s, port);
+	put8(s, opts);
+	put8(s, 182); /* MSS 1457 */
+	put8(s, 7);
+	put32le(s, isn);
+}
+
+static void
+t_seg(struct seed *s, uint8_t peer, uint8_t flags, int16_t dseq, int16_t dack, uint16_t len,
+      uint16_t wnd, uint8_t misc)
+{
+	put8(s, T_SEG);
+	put8(s, peer);
+	put8(s, flags);
+	put16le(s, (uint16_t)dseq);
+	put16le(s, (uint16_t)dack);
+	put16le(s, len);
+	put16le(s, wnd);
+	put8(s, misc);
+}
+
+static void
+t_app(struct seed *s, uint8_t slot, uint8_t action, uint8_t arg)
+{
+	put8(s, T_APP);
+	put8(s, slot);
+	put8(s, action);
+	put8(s, arg);
+}
+
+static void
+t_time(struct seed *s, uint16_t ms)
+{
+	put8(s, T_TIME);
+	put16le(s, ms);
+}
+
+static void
+seeds_tcp(void)
+{
+	struct seed s;
+
+	/* Handshake with every option, data both ways, FIN both ways. */
+	s.len = 0;
+	put8(&s, 1);
+	t_syn(&s, T_SHAKE, 0, 0, 15, 1000);
+	t_seg(&s, 0, F_ACK | F_PSH, 0, 0, 1000, 65535, 0);
+	t_seg(&s, 0, F_ACK | F_PSH, 0, 0, 1000, 65535, 0);
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_RECV, 255);
+	t_app(&s, 0, A_SEND, 100);
+	put8(&s, T_DRAIN);
+	t_seg(&s, 0, F_ACK | F_FIN, 0, 0, 10, 65535, 0);
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_RECV_CHAIN, 0);
+	t_app(&s, 0, A_CLOSE, 0);
+	put8(&s, T_DRAIN);
+	t_seg(&s, 0, F_ACK, 0, 0, 0, 65535, 0);
+	t_time(&s, 1500);
+	put8(&s, T_DRAIN);
+	save("tcp-handshake-data-fin.bin", &s);
+
+	/* Out of order, overlapping, duplicate and chained segments. */
+	s.len = 0;
+	put8(&s, 1);
+	t_syn(&s, T_SHAKE, 1, 1, 1, 0xfffff000);
+	t_seg(&s, 1, F_ACK, 1000, 0, 500, 65535, 0);   /* [1000,1500) */
+	t_seg(&s, 1, F_ACK, -900, 0, 600, 65535, 0);   /* [600,1200) */
+	t_seg(&s, 1, F_ACK, -1300, 0, 400, 65535, 16); /* [200,600), chained */
+	t_seg(&s, 1, F_ACK, -1500, 0, 700, 65535, 0);  /* [0,700) fills the hole */
+	t_seg(&s, 1, F_ACK, -1500, 0, 300, 65535, 0);  /* old duplicate */
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_RECV, 255);
+	t_app(&s, 0, A_RECV, 255);
+	put8(&s, T_DRAIN);
+	save("tcp-ooo-overlap.bin", &s);
+
+	/* SYN backlog of 1: the second SYN gets a cookie, its ACK completes it. */
+	s.len = 0;
+	put8(&s, 2);
+	t_syn(&s, T_SYN, 0, 0, 15, 5);
+	t_syn(&s, T_SHAKE, 1, 0, 15, 77777);
+	t_seg(&s, 1, F_ACK | F_PSH, 0, 0, 300, 65535, 0);
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_RECV, 100);
+	t_app(&s, 0, A_SEND_MBUF, 200);
+	put8(&s, T_DRAIN);
+	t_time(&s, 3000);
+	put8(&s, T_DRAIN);
+	save("tcp-syn-cookie.bin", &s);
+
+	/* An active open answered with a SYN-ACK, data, half close, timers. */
+	s.len = 0;
+	put8(&s, 1);
+	t_app(&s, 0, A_CONNECT, 2);
+	put8(&s, T_DRAIN);
+	t_syn(&s, T_SYN, 2, 3, 16 | 8 | 2 | 1, 424242);
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_SEND, 255);
+	put8(&s, T_DRAIN);
+	t_time(&s, 300);
+	put8(&s, T_DRAIN);
+	t_seg(&s, 2, F_ACK, 0, 0, 0, 0, 0);
+	t_time(&s, 2000);
+	put8(&s, T_DRAIN);
+	t_seg(&s, 2, F_ACK, 0, 0, 0, 65535, 0);
+	t_app(&s, 0, A_SHUT, 0);
+	put8(&s, T_DRAIN);
+	t_seg(&s, 2, F_ACK | F_FIN, 0, 0, 0, 65535, 0);
+	put8(&s, T_DRAIN);
+	t_time(&s, 1500);
+	save("tcp-active-open.bin", &s);
+
+	/* Blind RST and SYN in the window (challenged), then the exact RST. */
+	s.len = 0;
+	put8(&s, 1 | 4);
+	t_syn(&s, T_SHAKE, 3, 0, 8, 99);
+	t_seg(&s, 3, F_RST, 100, 0, 0, 0, 0);
+	t_seg(&s, 3, F_SYN, 50, 0, 0, 65535, 0);
+	t_seg(&s, 3, F_ACK, 30000, 0, 10, 65535, 0x80); /* out of window */
+	t_seg(&s, 3, F_ACK, 0, 0, 0, 65535, 2);         /* PAWS */
+	put8(&s, T_DRAIN);
+	put8(&s, T_BURST);
+	put8(&s, 7);
+	t_seg(&s, 3, F_RST, 0, 0, 0, 0, 0);
+	put8(&s, T_DRAIN);
+	t_app(&s, 0, A_RECV, 1);
+	save("tcp-rst-syn-inject.bin", &s);
+
+	/* Data out, three duplicate ACKs with SACK blocks, then the full ACK. */
+	s.len = 0;
+	put8(&s, 1);
+	t_syn(&s, T_SHAKE, 0, 0, 15, 31337);
+	t_app(&s, 0, A_SEND, 255);
+	put8(&s, T_DRAIN);
+	for (int k = 0; k < 3; k++) {
+		t_seg(&s, 0, F_ACK, 0, -3000, 0, 65535, 4);
+		put16le(&s, 2000); /* SACK [next - 2000, next - 1000) */
+		put16le(&s, 1000);
+		put16le(&s, 500); /* and [next - 500, next) */
+		put16le(&s, 500);
+	}
+	put8(&s, T_DRAIN);
+	t_seg(&s, 0, F_ACK, 0, 0, 0, 65535, 0);
+	t_time(&s, 500);
+	put8(&s, T_DRAIN);
+	save("tcp-sack-recovery.bin", &s);
+
+	/* A raw segment with odd options (NOP, unknown kind, EOL). */
+	s.len = 0;
+	put8(&s, 0);
+	t_syn(&s, T_SHAKE, 0, 0, 0, 1);
+	put8(&s, T_RAW);
+	put8(&s, 0);
+	put16le(&s, 32);
+	put16be(&s, 40000);
+	put16be(&s, 5001);
+	put32le(&s, 0x02000000); /* big-endian 2: the next sequence number */
+	put32le(&s, 0);
+	put8(&s, 0x80);
+	put8(&s, F_ACK);
+	put16be(&s, 1000);
+	put16be(&s, 0);
+	put16be(&s, 0);
+	put8(&s, 1);
+	put8(&s, 99);
+	put8(&s, 3);
+	put8(&s, 7);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, 0);
+	put8(&s, T_DRAIN);
+	save("tcp-raw-options.bin", &s);
+}
+
 /* ---- tokens ---- */
 
 static void __attribute__((format(printf, 2, 3))) text(struct seed *s, const char *fmt, ...)
@@ -603,7 +811,7 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: fuzz_seedgen sess|net|tokens|tls OUTDIR\n");
+		fprintf(stderr, "usage: fuzz_seedgen sess|net|tcp|tokens|tls OUTDIR\n");
 		return 1;
 	}
 	outdir = argv[2];
@@ -611,12 +819,14 @@ main(int argc, char **argv)
 		seeds_sess();
 	else if (!strcmp(argv[1], "net"))
 		seeds_net();
+	else if (!strcmp(argv[1], "tcp"))
+		seeds_tcp();
 	else if (!strcmp(argv[1], "tokens"))
 		seeds_tokens();
 	else if (!strcmp(argv[1], "tls")) {
 		client_hello("tls-client-hello.bin", false);
 		client_hello("tls-client-hello-ticket.bin", true);
 	} else
-		die("unknown kind; use sess, net, tokens or tls");
+		die("unknown kind; use sess, net, tcp, tokens or tls");
 	return 0;
 }

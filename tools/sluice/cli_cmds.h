@@ -10,6 +10,8 @@
 int cli_cmd_enqueue(struct cli_enqueue *o);
 int cli_cmd_consume(struct cli_consume *o);
 int cli_cmd_ping(struct cli_ping *o);
+/* One operator action over sluiced's control socket (cli_admin.c). */
+int cli_cmd_admin(struct cli_admin *o);
 
 /* Set by the commands so that SIGINT/SIGTERM can stop the session in progress. */
 void cli_stop_target(struct sluice_client *c);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_opts.h"
+#include "ctl.h"
 
 #define EXIT_CODES                                                                                 \
 	"exit status: 0 ok; 1 a job was refused or failed; 2 usage or configuration\n"             \
@@ -39,6 +40,8 @@ cli_usage_main(FILE *out)
 		     "  enqueue   put jobs on a queue (payload from --payload, files or stdin)\n"
 		     "  consume   lease jobs: print each as a JSON line, or run a command per job\n"
 		     "  ping      check that the appliance answers, and how fast\n"
+		     "  admin     operator actions on queues over sluiced's control socket:\n"
+		     "            queues, pause, resume, purge, redrive (sluice admin --help)\n"
 		     "  help CMD  the options of CMD (also: sluice CMD --help)\n"
 		     "\n"
 		     "Connection settings come from flags or SLUICE_ADDR, SLUICE_CA,\n"
@@ -124,6 +127,39 @@ usage_ping(FILE *out)
 		"  -n, --count N           pings to send (default 1)\n"
 		"  --role ROLE             producer, consumer or both (default producer)\n"
 		"\n" CONN_HELP "\n" EXIT_CODES);
+}
+
+static void
+usage_admin(FILE *out)
+{
+	fprintf(out,
+		"usage: sluice admin COMMAND [QUEUE] [options]\n"
+		"Operator actions on sluiced's queues, over its local control socket (sluiced\n"
+		"--control-socket PATH). Until sluice-ctld and its roles exist, only uid 0 and\n"
+		"the uid sluiced runs as may use it.\n"
+		"\n"
+		"commands:\n"
+		"  queues [QUEUE]          every queue (or one): state, depth by state (ready,\n"
+		"                          delayed, retry-wait, leased, dead), bytes; --json adds\n"
+		"                          the counters since sluiced started\n"
+		"  pause QUEUE             stop leasing from QUEUE; enqueues are still accepted\n"
+		"  resume QUEUE            lease from QUEUE again\n"
+		"  purge QUEUE             drop every waiting job (ready, delayed, retry-wait);\n"
+		"                          leased jobs and dead letters stay\n"
+		"  redrive QUEUE [--max N] move dead letters back to ready, oldest first, each\n"
+		"                          with its attempts starting again (default: all)\n"
+		"\n"
+		"options:\n"
+		"  --control-socket PATH   sluiced's control socket  SLUICE_CONTROL_SOCKET\n"
+		"                          (required: sluiced serves none by default)\n"
+		"  --json                  one JSON object per line: a queue, or an action's\n"
+		"                          result with the queue after it\n"
+		"  --timeout DUR           longest wait for sluiced's answer (default 10s)\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"exit status: 0 done; 1 sluiced refused the request (no such queue, invalid\n"
+		"request); 2 usage error; 3 cannot reach sluiced, not permitted, or an answer\n"
+		"that is not a valid control message.\n");
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -293,6 +329,9 @@ enum {
 	O_TEXT,
 	O_JOB_TIMEOUT,
 	O_ROLE,
+	O_CONTROL_SOCKET,
+	O_JSON,
+	O_MAX,
 };
 
 #define CONN_LONGOPTS                                                                              \
@@ -825,6 +864,105 @@ cli_parse_ping(int argc, char **argv, cli_getenv_fn env, struct cli_ping *o, FIL
 	if (optind < argc)
 		return fail(err, errlen, "ping: unexpected argument '%s'", argv[optind]);
 	return conn_finish(&o->conn, err, errlen);
+}
+
+/* ---- admin ---- */
+
+int
+cli_parse_admin(int argc, char **argv, cli_getenv_fn env, struct cli_admin *o, FILE *out, char *err,
+		size_t errlen)
+{
+	static const struct option longopts[] = {
+		{ "control-socket", required_argument, NULL, O_CONTROL_SOCKET },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "max", required_argument, NULL, O_MAX },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const cmds[] = {
+		[CLI_ADMIN_QUEUES] = "queues",   [CLI_ADMIN_PAUSE] = "pause",
+		[CLI_ADMIN_RESUME] = "resume",   [CLI_ADMIN_PURGE] = "purge",
+		[CLI_ADMIN_REDRIVE] = "redrive",
+	};
+	const char *v, *words[2];
+	unsigned n_words = 0, c;
+	bool max_given = false;
+	uint64_t x;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 10000;
+	if ((v = env("SLUICE_CONTROL_SOCKET")) && *v)
+		o->socket = v;
+	optind = 0;
+	opterr = 0;
+	/* Options may come before or after the command and its queue. */
+	while (optind < argc) {
+		opt = getopt_long(argc, argv, "-:h", longopts, NULL);
+		if (opt == -1)
+			break;
+		switch (opt) {
+		case 1: /* a word: the command, then the queue */
+			if (n_words == 2)
+				return fail(err, errlen, "admin: unexpected argument '%s'", optarg);
+			words[n_words++] = optarg;
+			break;
+		case 'h':
+			usage_admin(out);
+			return 1;
+		case O_CONTROL_SOCKET:
+			o->socket = optarg;
+			break;
+		case O_JSON:
+			o->json = true;
+			break;
+		case O_MAX:
+			if (num_opt("--max", optarg, 1, CTL_REDRIVE_MAX, &x, err, errlen))
+				return -1;
+			o->max = (uint32_t)x;
+			max_given = true;
+			break;
+		case O_TIMEOUT:
+			if (set_timeout("--timeout", optarg, &o->timeout_ms, err, errlen))
+				return -1;
+			break;
+		default:
+			return getopt_error("admin", opt, argv, err, errlen);
+		}
+	}
+	for (; optind < argc; optind++) { /* after "--" */
+		if (n_words == 2)
+			return fail(err, errlen, "admin: unexpected argument '%s'", argv[optind]);
+		words[n_words++] = argv[optind];
+	}
+	if (n_words == 0)
+		return fail(err, errlen,
+			    "admin: give a command: queues, pause, resume, purge or redrive (see "
+			    "sluice admin --help)");
+	for (c = CLI_ADMIN_QUEUES; c <= CLI_ADMIN_REDRIVE; c++)
+		if (strcmp(words[0], cmds[c]) == 0)
+			o->cmd = (enum cli_admin_cmd)c;
+	if (!o->cmd)
+		return fail(err, errlen,
+			    "admin: unknown command '%s' (queues, pause, resume, purge, redrive)",
+			    words[0]);
+	if (n_words == 2)
+		o->queue = words[1];
+	if (!o->queue && o->cmd != CLI_ADMIN_QUEUES)
+		return fail(err, errlen, "admin %s: which queue? (sluice admin %s QUEUE)", words[0],
+			    words[0]);
+	if (o->queue && wire_check_name(o->queue, strlen(o->queue), WIRE_QUEUE_NAME_MAX))
+		return fail(err, errlen,
+			    "admin %s: '%s' is not a queue name (1..64 of A-Z a-z 0-9 _ . : -)",
+			    words[0], o->queue);
+	if (max_given && o->cmd != CLI_ADMIN_REDRIVE)
+		return fail(err, errlen, "admin %s: --max applies to redrive only", words[0]);
+	if (!o->socket)
+		return fail(err, errlen,
+			    "admin: no control socket: give --control-socket PATH or set "
+			    "SLUICE_CONTROL_SOCKET (sluiced --control-socket PATH serves it)");
+	return 0;
 }
 
 void

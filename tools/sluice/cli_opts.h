@@ -97,6 +97,24 @@ struct cli_ping {
 	enum sluice_role role;
 };
 
+enum cli_admin_cmd {
+	CLI_ADMIN_QUEUES = 1,
+	CLI_ADMIN_PAUSE,
+	CLI_ADMIN_RESUME,
+	CLI_ADMIN_PURGE,
+	CLI_ADMIN_REDRIVE,
+};
+
+/* sluice admin: operator actions over sluiced's control socket (cli_admin.c). */
+struct cli_admin {
+	const char *socket; /* --control-socket, SLUICE_CONTROL_SOCKET */
+	enum cli_admin_cmd cmd;
+	const char *queue; /* NULL: every queue (queues only) */
+	uint32_t max;      /* redrive --max; 0 = every dead job */
+	uint32_t timeout_ms;
+	bool json;
+};
+
 /*
  * Parse one command's arguments (argv[0] is the command name). Return 0 to
  * run, 1 when --help was asked (text printed to out), or -1 with a message
@@ -113,6 +131,9 @@ int cli_parse_enqueue(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli
 		      FILE *out, char *err, size_t errlen);
 int cli_parse_consume(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli_consume *o,
 		      FILE *out, char *err, size_t errlen);
+/* sluice admin: exit codes 0 done, 1 refused by sluiced, 2 usage, 3 unreachable. */
+int cli_parse_admin(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli_admin *o, FILE *out,
+		    char *err, size_t errlen);
 int cli_parse_ping(int argc, char **argv, cli_getenv_fn getenv_fn, struct cli_ping *o, FILE *out,
 		   char *err, size_t errlen);
 

@@ -5,6 +5,7 @@
  *   sluice enqueue ...   cli_parse_enqueue() then cli_cmd_enqueue()
  *   sluice consume ...   cli_parse_consume() then cli_cmd_consume()
  *   sluice ping ...      cli_parse_ping()    then cli_cmd_ping()
+ *   sluice admin ...     cli_parse_admin()   then cli_cmd_admin() (control socket)
  *
  * Options live in cli_opts.c, commands in cli_cmds.c. Exit status: 0 ok, 1 a
  * job refused or failed, 2 usage, 3 connection/TLS/auth error.
@@ -51,6 +52,7 @@ main(int argc, char **argv)
 	static struct cli_enqueue enq;
 	static struct cli_consume con;
 	static struct cli_ping png;
+	static struct cli_admin adm;
 	char err[512], help_flag[] = "--help";
 	char *help_argv[3] = { NULL, help_flag, NULL };
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -91,7 +93,12 @@ main(int argc, char **argv)
 		rc = cli_parse_ping(argc, argv, env_lookup, &png, stdout, err, sizeof(err));
 		return rc < 0 ? usage_error(err) : rc > 0 ? CLI_EXIT_OK : cli_cmd_ping(&png);
 	}
-	fprintf(stderr, "sluice: unknown command '%s' (enqueue, consume, ping; sluice --help)\n",
+	if (strcmp(cmd, "admin") == 0) {
+		rc = cli_parse_admin(argc, argv, env_lookup, &adm, stdout, err, sizeof(err));
+		return rc < 0 ? usage_error(err) : rc > 0 ? CLI_EXIT_OK : cli_cmd_admin(&adm);
+	}
+	fprintf(stderr,
+		"sluice: unknown command '%s' (enqueue, consume, ping, admin; sluice --help)\n",
 		cmd);
 	return CLI_EXIT_USAGE;
 }

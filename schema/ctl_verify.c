@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Strict verifier for schema/control.fbs messages: the rules of its tables,
+ * made of the checks the wire verifier uses (wire_verify_pvt.h), so strict
+ * means here what it means for frames (see wire_verify.c): a subset of what
+ * FlatBuffers' C++ Verifier accepts, plus identifier "SLC1", exact size
+ * prefix, depth and table-count limits and the bounds of ctl.h.
+ */
+#include "ctl.h"
+#include "wire_verify_pvt.h"
+
+/* Depth, table count and size for the verifier's shared checks. */
+static const struct wire_limits ctl_limits = {
+	.max_frame_bytes = CTL_MSG_BYTES_MAX,
+	.max_depth = CTL_SCHEMA_DEPTH,
+	.max_tables = CTL_TABLES_MAX,
+};
+
+static const char *const status_names[CTL_STATUS__COUNT] = {
+#define CTL_STATUS(sym, name) [CTL_STATUS_##sym] = name,
+#include "ctl_status.def"
+#undef CTL_STATUS
+};
+
+static const struct {
+	const char *name;
+	bool request;
+} msgs[CTL_MSG__COUNT] = {
+	[CTL_MSG_NONE] = { "NONE", false },
+#define CTL_MSG(sym, tbl, name, req) [CTL_MSG_##sym] = { name, req },
+#include "ctl_msg.def"
+#undef CTL_MSG
+};
+
+const char *
+ctl_status_name(unsigned status)
+{
+	return status < CTL_STATUS__COUNT ? status_names[status] : NULL;
+}
+
+const char *
+ctl_msg_name(unsigned type)
+{
+	return type < CTL_MSG__COUNT ? msgs[type].name : NULL;
+}
+
+bool
+ctl_msg_is_request(unsigned type)
+{
+	return type < CTL_MSG__COUNT && msgs[type].request;
+}
+
+/* ---- one function per table ---- */
+
+static int
+verify_ctl_queue_info(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+	unsigned id;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_name(c, &tv, wire_fid_ctl_queue_info_name, WIRE_QUEUE_NAME_MAX));
+	TRY(field_bool(c, &tv, wire_fid_ctl_queue_info_paused));
+	for (id = wire_fid_ctl_queue_info_ready; id <= wire_fid_ctl_queue_info_dead; id++)
+		TRY(field_u32(c, &tv, id, &v, &at));
+	for (id = wire_fid_ctl_queue_info_bytes; id <= wire_fid_ctl_queue_info_purged; id++)
+		TRY(field_u64(c, &tv, id));
+	table_leave(c);
+	return 0;
+}
+
+/* ListQueues: an optional queue name. */
+static int
+verify_ctl_list_queues(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	struct wire_str s;
+	uint32_t at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_string(c, &tv, wire_fid_ctl_list_queues_queue, false, &s, &at));
+	if (s.p) {
+		int rc = wire_check_name(s.p, s.len, WIRE_QUEUE_NAME_MAX);
+
+		if (rc) {
+			c->at = at;
+			return rc;
+		}
+	}
+	table_leave(c);
+	return 0;
+}
+
+/* PauseQueue, ResumeQueue and PurgeQueue share a layout: one required queue name. */
+static int
+verify_ctl_pause_queue(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_name(c, &tv, wire_fid_ctl_pause_queue_queue, WIRE_QUEUE_NAME_MAX));
+	table_leave(c);
+	return 0;
+}
+
+#define verify_ctl_resume_queue verify_ctl_pause_queue
+#define verify_ctl_purge_queue verify_ctl_pause_queue
+_Static_assert((int)wire_fid_ctl_pause_queue_queue == (int)wire_fid_ctl_resume_queue_queue &&
+		       (int)wire_fid_ctl_pause_queue_queue == (int)wire_fid_ctl_purge_queue_queue,
+	       "PauseQueue, ResumeQueue and PurgeQueue must share a layout");
+
+static int
+verify_ctl_redrive_queue(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_name(c, &tv, wire_fid_ctl_redrive_queue_queue, WIRE_QUEUE_NAME_MAX));
+	TRY(field_u32(c, &tv, wire_fid_ctl_redrive_queue_max, &v, &at));
+	if (v > CTL_REDRIVE_MAX)
+		FAIL(c, CTL_MAX_OUT_OF_RANGE, at);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_queue_list(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_vector(c, &tv, wire_fid_ctl_queue_list_queues, true, 4, 4, &vpos, &n));
+	if (n > CTL_QUEUES_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	TRY(vector_tables(c, vpos, n, verify_ctl_queue_info));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_action_result(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at, qi;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u32(c, &tv, wire_fid_ctl_action_result_count, &v, &at));
+	TRY(field_target(c, &tv, wire_fid_ctl_action_result_queue, true, &qi));
+	TRY(verify_ctl_queue_info(c, qi));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_error(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	struct wire_str s;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_enum16(c, &tv, wire_fid_ctl_error_code, CTL_STATUS_INVALID, CTL_STATUS__COUNT));
+	TRY(field_text(c, &tv, wire_fid_ctl_error_message, false, WIRE_TEXT_MAX, &s));
+	table_leave(c);
+	return 0;
+}
+
+static const verify_table_fn verify_msg[CTL_MSG__COUNT] = {
+#define CTL_MSG(sym, tbl, name, req) [CTL_MSG_##sym] = verify_##tbl,
+#include "ctl_msg.def"
+#undef CTL_MSG
+};
+
+/* Root table: seq at id 0, union Message (type at id 1, value at id 2). */
+static int
+verify_ctl_control(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t type, msg;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u64(c, &tv, wire_fid_ctl_control_seq));
+	TRY(field_union(c, &tv, wire_fid_ctl_control_msg_type, CTL_MSG__COUNT, &type, &msg));
+	TRY(verify_msg[type](c, msg));
+	table_leave(c);
+	return 0;
+}
+
+int
+ctl_verify(const void *msg, size_t len, uint32_t *err_at)
+{
+	struct vctx c = {
+		.buf = msg,
+		.lim = &ctl_limits,
+	};
+	uint32_t root;
+	int rc;
+
+	rc = verify_envelope(&c, len, CTL_MSG_BYTES_MAX, CTL_IDENTIFIER, &root);
+	if (rc == 0)
+		rc = verify_ctl_control(&c, root);
+	if (rc && err_at)
+		*err_at = c.at;
+	return rc;
+}

@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the control messages (schema/control.fbs): every message
+ * built by ctl_build(), verified by ctl_verify() and read back; each bound
+ * of ctl.h refused with its named error; envelope errors; names.
+ *
+ * Arguments: control messages made by the official flatc from
+ * tests/seeds/ctl_*.json (flatc -b --size-prefixed): each must verify, and
+ * carry the seq the file name's seed says (every seed uses seq 7).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "ctl.h"
+#include "ctl_build.h"
+#include "../check.h"
+
+static uint8_t buf[CTL_DGRAM_BYTES];
+
+static bool
+str_is(struct wire_str s, const char *want)
+{
+	if (!want)
+		return s.p == NULL;
+	return s.p && s.len == strlen(want) && memcmp(s.p, want, s.len) == 0;
+}
+
+/* Build m; its length, or 0 after a failed check. */
+static size_t
+build(const struct ctl_msg_in *m)
+{
+	ssize_t n = ctl_build(buf, sizeof(buf), m);
+
+	CHECK(n > 0);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* Build and verify m; the root, or NULL after a failed check. */
+static const struct wire_ctl_control *
+build_verified(const struct ctl_msg_in *m)
+{
+	size_t n = build(m);
+	uint32_t at = 0;
+	int rc;
+
+	if (!n)
+		return NULL;
+	rc = ctl_verify(buf, n, &at);
+	if (rc)
+		fprintf(stderr, "verify %s: %s at %u\n", ctl_msg_name(m->type), wire_error_name(rc),
+			at);
+	CHECK(rc == 0);
+	if (rc)
+		return NULL;
+	CHECK(wire_ctl_control_seq(ctl_root(buf)) == m->seq);
+	CHECK(wire_ctl_control_msg_type(ctl_root(buf)) == m->type);
+	return ctl_root(buf);
+}
+
+/* Build m and expect ctl_verify to refuse it with err. */
+static void
+expect_error(const struct ctl_msg_in *m, int err)
+{
+	size_t n = build(m);
+	int rc = ctl_verify(buf, n, NULL);
+
+	if (rc != -err)
+		fprintf(stderr, "%s: got %s, want %s\n", ctl_msg_name(m->type), wire_error_name(rc),
+			wire_error_name(err));
+	CHECK(rc == -err);
+}
+
+static const struct ctl_queue_info_in info = {
+	.name = { "billing.eu", 10 },
+	.paused = true,
+	.ready = 1,
+	.delayed = 2,
+	.retry_wait = 3,
+	.leased = 4,
+	.dead = 5,
+	.bytes = 1ull << 40,
+	.enqueued = 6,
+	.delivered = 7,
+	.completed = 8,
+	.failed = 9,
+	.dead_lettered = 10,
+	.expired = 11,
+	.lease_timeouts = 12,
+	.redriven = 13,
+	.purged = 14,
+};
+
+static void
+check_info(const struct wire_ctl_queue_info *q, const struct ctl_queue_info_in *in)
+{
+	CHECK(q != NULL);
+	if (!q)
+		return;
+	CHECK(wire_ctl_queue_info_name(q).len == in->name.len &&
+	      memcmp(wire_ctl_queue_info_name(q).p, in->name.p, in->name.len) == 0);
+	CHECK(wire_ctl_queue_info_paused(q) == in->paused);
+	CHECK(wire_ctl_queue_info_ready(q) == in->ready);
+	CHECK(wire_ctl_queue_info_delayed(q) == in->delayed);
+	CHECK(wire_ctl_queue_info_retry_wait(q) == in->retry_wait);
+	CHECK(wire_ctl_queue_info_leased(q) == in->leased);
+	CHECK(wire_ctl_queue_info_dead(q) == in->dead);
+	CHECK(wire_ctl_queue_info_bytes(q) == in->bytes);
+	CHECK(wire_ctl_queue_info_enqueued(q) == in->enqueued);
+	CHECK(wire_ctl_queue_info_delivered(q) == in->delivered);
+	CHECK(wire_ctl_queue_info_completed(q) == in->completed);
+	CHECK(wire_ctl_queue_info_failed(q) == in->failed);
+	CHECK(wire_ctl_queue_info_dead_lettered(q) == in->dead_lettered);
+	CHECK(wire_ctl_queue_info_expired(q) == in->expired);
+	CHECK(wire_ctl_queue_info_lease_timeouts(q) == in->lease_timeouts);
+	CHECK(wire_ctl_queue_info_redriven(q) == in->redriven);
+	CHECK(wire_ctl_queue_info_purged(q) == in->purged);
+}
+
+static void
+test_requests(void)
+{
+	struct ctl_msg_in m = { .type = CTL_MSG_LIST_QUEUES, .seq = 42 };
+	const struct wire_ctl_control *r;
+
+	r = build_verified(&m);
+	CHECK(r && ctl_list_queues(r) && !wire_ctl_list_queues_queue(ctl_list_queues(r)).p);
+	CHECK(r && ctl_pause_queue(r) == NULL);
+	m.u.queue.name = wire_cstr("emails");
+	r = build_verified(&m);
+	CHECK(r && str_is(wire_ctl_list_queues_queue(ctl_list_queues(r)), "emails"));
+
+	m.type = CTL_MSG_PAUSE_QUEUE;
+	r = build_verified(&m);
+	CHECK(r && str_is(wire_ctl_pause_queue_queue(ctl_pause_queue(r)), "emails"));
+	m.type = CTL_MSG_RESUME_QUEUE;
+	r = build_verified(&m);
+	CHECK(r && str_is(wire_ctl_resume_queue_queue(ctl_resume_queue(r)), "emails"));
+	m.type = CTL_MSG_PURGE_QUEUE;
+	r = build_verified(&m);
+	CHECK(r && str_is(wire_ctl_purge_queue_queue(ctl_purge_queue(r)), "emails"));
+	m.type = CTL_MSG_REDRIVE_QUEUE;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_redrive_queue_max(ctl_redrive_queue(r)) == 0);
+	m.u.queue.max = CTL_REDRIVE_MAX;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_redrive_queue_max(ctl_redrive_queue(r)) == CTL_REDRIVE_MAX);
+	CHECK(r && str_is(wire_ctl_redrive_queue_queue(ctl_redrive_queue(r)), "emails"));
+}
+
+static void
+test_responses(void)
+{
+	static struct ctl_queue_info_in many[CTL_QUEUES_MAX + 1];
+	static char names[CTL_QUEUES_MAX + 1][8];
+	struct ctl_msg_in m = { .type = CTL_MSG_QUEUE_LIST, .seq = UINT64_MAX };
+	const struct wire_ctl_control *r;
+	const struct wire_ctl_queue_list *l;
+	unsigned i;
+
+	r = build_verified(&m);
+	CHECK(r && (l = ctl_queue_list(r)) && wire_ctl_queue_list_queues_len(l) == 0);
+	for (i = 0; i <= CTL_QUEUES_MAX; i++) {
+		many[i] = info;
+		snprintf(names[i], sizeof(names[i]), "q%u", i);
+		many[i].name = wire_cstr(names[i]);
+	}
+	m.u.queue_list.queues = many;
+	m.u.queue_list.n = CTL_QUEUES_MAX;
+	r = build_verified(&m);
+	l = r ? ctl_queue_list(r) : NULL;
+	CHECK(l && wire_ctl_queue_list_queues_len(l) == CTL_QUEUES_MAX);
+	for (i = 0; l && i < CTL_QUEUES_MAX; i++)
+		check_info(wire_ctl_queue_list_queues_at(l, i), &many[i]);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_ACTION_RESULT, .seq = 3 };
+	m.u.action_result.count = 99;
+	m.u.action_result.queue = info;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_action_result_count(ctl_action_result(r)) == 99);
+	if (r)
+		check_info(wire_ctl_action_result_queue(ctl_action_result(r)), &info);
+	/* Every counter at zero: all omitted, read back as the defaults. */
+	m.u.action_result.queue = (struct ctl_queue_info_in){ .name = wire_cstr("z") };
+	r = build_verified(&m);
+	if (r)
+		check_info(wire_ctl_action_result_queue(ctl_action_result(r)),
+			   &m.u.action_result.queue);
+
+	/* Invalid is the default: omitted, read back as the default; Ok (0) is written. */
+	m = (struct ctl_msg_in){ .type = CTL_MSG_ERROR, .u.error.code = CTL_STATUS_INVALID };
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_error_code(ctl_error(r)) == CTL_STATUS_INVALID);
+	CHECK(r && wire_field_ptr(ctl_error(r), wire_fid_ctl_error_code) == NULL);
+	CHECK(r && wire_ctl_error_message(ctl_error(r)).p == NULL);
+	m.u.error.code = CTL_STATUS_OK;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_error_code(ctl_error(r)) == CTL_STATUS_OK);
+	m.u.error.code = CTL_STATUS_UNKNOWN_QUEUE;
+	m.u.error.message = wire_cstr("no queue 'x'");
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_error_code(ctl_error(r)) == CTL_STATUS_UNKNOWN_QUEUE);
+	CHECK(r && str_is(wire_ctl_error_message(ctl_error(r)), "no queue 'x'"));
+}
+
+/* Each bound of ctl.h, refused with its own error. */
+static void
+test_bounds(void)
+{
+	static struct ctl_queue_info_in many[CTL_QUEUES_MAX + 1];
+	char long_name[WIRE_QUEUE_NAME_MAX + 2], long_text[WIRE_TEXT_MAX + 2];
+	struct ctl_msg_in m = { .type = CTL_MSG_PAUSE_QUEUE };
+	unsigned i;
+
+	expect_error(&m, WIRE_E_REQUIRED_FIELD_MISSING);
+	m.u.queue.name = wire_cstr("");
+	expect_error(&m, WIRE_E_NAME_EMPTY);
+	m.u.queue.name = wire_cstr("has space");
+	expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+	memset(long_name, 'a', sizeof(long_name));
+	long_name[WIRE_QUEUE_NAME_MAX + 1] = '\0';
+	m.u.queue.name = wire_cstr(long_name);
+	expect_error(&m, WIRE_E_NAME_TOO_LONG);
+	m.type = CTL_MSG_LIST_QUEUES;
+	expect_error(&m, WIRE_E_NAME_TOO_LONG);
+	m.u.queue.name = wire_cstr("a/b");
+	expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+	m.type = CTL_MSG_PURGE_QUEUE;
+	expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+	m.type = CTL_MSG_RESUME_QUEUE;
+	expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+
+	m.type = CTL_MSG_REDRIVE_QUEUE;
+	m.u.queue.name = wire_cstr("q");
+	m.u.queue.max = CTL_REDRIVE_MAX + 1;
+	expect_error(&m, WIRE_E_CTL_MAX_OUT_OF_RANGE);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_ERROR, .u.error.code = CTL_STATUS__COUNT };
+	expect_error(&m, WIRE_E_ENUM_UNKNOWN);
+	memset(long_text, 'x', sizeof(long_text));
+	long_text[WIRE_TEXT_MAX + 1] = '\0';
+	m.u.error.code = CTL_STATUS_OK;
+	m.u.error.message = wire_cstr(long_text);
+	expect_error(&m, WIRE_E_TEXT_TOO_LONG);
+	m.u.error.message = wire_cstr("tab\there");
+	expect_error(&m, WIRE_E_TEXT_BAD_CHAR);
+
+	for (i = 0; i <= CTL_QUEUES_MAX; i++)
+		many[i].name = wire_cstr("q");
+	m = (struct ctl_msg_in){ .type = CTL_MSG_QUEUE_LIST };
+	m.u.queue_list.queues = many;
+	m.u.queue_list.n = CTL_QUEUES_MAX + 1;
+	expect_error(&m, WIRE_E_LIST_TOO_LONG);
+	many[0].name = wire_cstr("");
+	m.u.queue_list.n = 1;
+	expect_error(&m, WIRE_E_NAME_EMPTY);
+	many[0].name = (struct wire_str){ NULL, 0 };
+	expect_error(&m, WIRE_E_REQUIRED_FIELD_MISSING);
+	m = (struct ctl_msg_in){ .type = CTL_MSG_ACTION_RESULT };
+	expect_error(&m, WIRE_E_REQUIRED_FIELD_MISSING);
+	many[0].name = wire_cstr("q");
+	many[0].paused = true;
+	m.u.action_result.queue = many[0];
+	CHECK(ctl_verify(buf, build(&m), NULL) == 0);
+}
+
+/* The envelope: size prefix, identifier, size limit; the union. */
+static void
+test_envelope(void)
+{
+	struct ctl_msg_in m = { .type = CTL_MSG_LIST_QUEUES, .seq = 1 };
+	static uint8_t big[CTL_MSG_BYTES_MAX + 8];
+	size_t n = build(&m), i;
+	uint32_t at = 0, l;
+	uint8_t type_at;
+
+	CHECK(ctl_verify(buf, n, NULL) == 0);
+	CHECK(ctl_verify(buf, n - 1, NULL) == -WIRE_E_SIZE_PREFIX_MISMATCH);
+	CHECK(ctl_verify(buf, 11, NULL) == -WIRE_E_FRAME_TOO_SHORT);
+	CHECK(ctl_verify(buf, 0, NULL) == -WIRE_E_FRAME_TOO_SHORT);
+	/* A wire frame is not a control message. */
+	memcpy(buf + 8, "SLQ1", 4);
+	CHECK(ctl_verify(buf, n, &at) == -WIRE_E_IDENTIFIER_MISMATCH && at == 8);
+	memcpy(buf + 8, CTL_IDENTIFIER, 4);
+	/* Every truncation with its prefix rewritten is refused, never read past. */
+	for (i = WIRE_FRAME_HEADER_BYTES; i < n; i++) {
+		uint8_t cut[256];
+
+		memcpy(cut, buf, i);
+		l = (uint32_t)(i - 4);
+		memcpy(cut, &l, 4);
+		CHECK(ctl_verify(cut, i, NULL) < 0);
+	}
+	/* Larger than CTL_MSG_BYTES_MAX: refused before anything else. */
+	l = CTL_MSG_BYTES_MAX + 4;
+	memcpy(big, &l, 4);
+	CHECK(ctl_verify(big, sizeof(big), NULL) == -WIRE_E_FRAME_TOO_LARGE);
+
+	/* The union: find the type byte (the only 1-byte field of the root) and change it. */
+	n = build(&m);
+	type_at = 0;
+	for (i = WIRE_FRAME_HEADER_BYTES; i < n; i++) {
+		if (buf[i] == CTL_MSG_LIST_QUEUES &&
+		    wire_field_ptr(ctl_root(buf), wire_fid_ctl_control_msg_type) == buf + i)
+			type_at = (uint8_t)i;
+	}
+	CHECK(type_at != 0);
+	buf[type_at] = CTL_MSG__COUNT;
+	CHECK(ctl_verify(buf, n, NULL) == -WIRE_E_UNION_TYPE_UNKNOWN);
+	buf[type_at] = CTL_MSG_NONE;
+	CHECK(ctl_verify(buf, n, NULL) == -WIRE_E_UNION_NONE_WITH_VALUE);
+	/* NONE without a value: the builder writes what it is told. */
+	m.type = CTL_MSG_NONE;
+	CHECK(ctl_build(buf, sizeof(buf), &m) == -WIRE_E_BUILD_BAD_INPUT);
+	CHECK(ctl_build(buf, 16, &(struct ctl_msg_in){ .type = CTL_MSG_LIST_QUEUES }) ==
+	      -WIRE_E_BUILD_NO_SPACE);
+}
+
+static void
+test_names(void)
+{
+	unsigned t;
+
+	CHECK(strcmp(ctl_msg_name(CTL_MSG_REDRIVE_QUEUE), "RedriveQueue") == 0);
+	CHECK(strcmp(ctl_msg_name(CTL_MSG_ERROR), "Error") == 0);
+	CHECK(ctl_msg_name(CTL_MSG__COUNT) == NULL);
+	CHECK(strcmp(ctl_status_name(CTL_STATUS_UNKNOWN_QUEUE), "UnknownQueue") == 0);
+	CHECK(ctl_status_name(CTL_STATUS__COUNT) == NULL);
+	for (t = 0; t < CTL_MSG__COUNT + 2; t++)
+		CHECK(ctl_msg_is_request(t) ==
+		      (t >= CTL_MSG_LIST_QUEUES && t <= CTL_MSG_REDRIVE_QUEUE));
+	CHECK(strcmp(wire_error_name(WIRE_E_CTL_MAX_OUT_OF_RANGE), "ctl_max_out_of_range") == 0);
+}
+
+/* Messages from the official flatc: verified, seq 7, a known type. */
+static void
+test_flatc_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	uint32_t at = 0;
+	int rc;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	rc = ctl_verify(buf, n, &at);
+	if (rc)
+		fprintf(stderr, "%s: %s at byte %u\n", path, wire_error_name(rc), at);
+	CHECK(rc == 0);
+	if (rc == 0) {
+		CHECK(wire_ctl_control_seq(ctl_root(buf)) == 7);
+		CHECK(ctl_msg_name(wire_ctl_control_msg_type(ctl_root(buf))) != NULL);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	int i;
+
+	test_requests();
+	test_responses();
+	test_bounds();
+	test_envelope();
+	test_names();
+	for (i = 1; i < argc; i++)
+		test_flatc_file(argv[i]);
+	CHECK(argc > 1); /* the flatc seeds were given */
+	return CHECK_SUMMARY();
+}
