@@ -375,6 +375,12 @@ tcp_set_state(struct net_lcore *nl, struct tcp_conn *c, uint8_t state)
 		nl->tcp->n_half_open--;
 	if (state == NET_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE))
 		nl->tcp->n_half_open++;
+	/* Out of TIME_WAIT while the application holds the handle (2 MSL over,
+	 * or a RST): off the TIME_WAIT FIFO too. tcp_conn_free unlinks only a
+	 * TIME_WAIT connection, and a freed slot left on the FIFO makes the
+	 * recycling loop of tcp_enter_time_wait free it again, forever. */
+	if (c->state == NET_TCP_TIME_WAIT && state != NET_TCP_TIME_WAIT)
+		tw_unlink(nl->tcp, c);
 	c->state = state;
 }
 

@@ -1037,6 +1037,23 @@ seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t seglen)
 		SEQ_LT(seq + seglen - 1, c->rcv_nxt + rwnd));
 }
 
+/*
+ * A bare ACK whose SEG.SEQ is the right edge of our window: the peer filled
+ * the window, and its SND.NXT is RCV.NXT+RCV.WND. RFC 9293's test
+ * ("RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND") refuses it, and with it its ACK
+ * field, for as long as the window stays full: when the peer waits for us
+ * to take its data (an echo) while we wait for it to acknowledge ours,
+ * neither moves again. The segment holds no sequence space beyond the
+ * window; BSD's and Linux's tests take it. Not for RST or SYN (RFC 5961).
+ */
+static bool
+ack_at_right_edge(const struct tcp_conn *c, const struct tcp_seg *s, uint32_t seglen)
+{
+	return seglen == 0 && (s->flags & RTE_TCP_ACK_FLAG) &&
+	       !(s->flags & (RTE_TCP_RST_FLAG | RTE_TCP_SYN_FLAG)) &&
+	       SEQ_GT(c->rcv_adv, c->rcv_nxt) && s->seq == c->rcv_adv;
+}
+
 static void
 conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_mbuf *m)
 {
@@ -1079,7 +1096,15 @@ conn_in(struct net_lcore *nl, struct tcp_conn *c, struct tcp_seg *s, struct rte_
 		net_drop(nl, m, NET_E_TCP_PAWS);
 		return;
 	}
-	if (!seq_acceptable(c, s->seq, seglen)) {
+	if (!seq_acceptable(c, s->seq, seglen) && !ack_at_right_edge(c, s, seglen)) {
+		/* RFC 9293 3.10.7.4: "If the RCV.WND is zero, no segments will be
+		 * acceptable, but special allowance should be made to accept valid
+		 * ACKs" -- the peer's ACK field still counts (ack_in checks it),
+		 * or both ends could wait on each other for good. */
+		if (c->rcv_adv == c->rcv_nxt && (s->flags & RTE_TCP_ACK_FLAG) &&
+		    !(s->flags & (RTE_TCP_RST_FLAG | RTE_TCP_SYN_FLAG)) &&
+		    c->state != NET_TCP_SYN_RECEIVED)
+			(void)ack_in(nl, c, s);
 		/* "If an incoming segment is not acceptable, an acknowledgment
 		 * should be sent in reply (unless the RST bit is set ...)" */
 		if (!(s->flags & RTE_TCP_RST_FLAG))

@@ -528,9 +528,20 @@ tcp_output(struct net_lcore *nl, struct tcp_conn *c)
 			break;
 	}
 	if (!sent && (c->flags & TF_ACK_NOW)) {
+		/* RFC 9293 3.10.7.4: "<SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>", SND.NXT
+		 * being the highest we sent (snd_max: an RTO moves snd_nxt back to
+		 * resend). From snd_nxt the ACK would fall below what the peer
+		 * already has and be refused -- its ACK field with it -- until the
+		 * resending caught up. Kept within the peer's window, as Linux's
+		 * tcp_acceptable_seq does, should it have shrunk. */
+		uint32_t seq = c->snd_max;
+
+		if (SEQ_GT(seq, c->snd_una + c->snd_wnd) &&
+		    SEQ_GEQ(c->snd_una + c->snd_wnd, c->snd_nxt))
+			seq = c->snd_una + c->snd_wnd;
 		if (tcp_out_room(nl) == 0)
 			return -1;
-		tcp_send_ctl(nl, c, c->snd_nxt, RTE_TCP_ACK_FLAG);
+		tcp_send_ctl(nl, c, seq, RTE_TCP_ACK_FLAG);
 	}
 	/* RFC 9293 3.8.6.1: with data queued that the peer's window keeps us
 	 * from sending and nothing in flight to bring an update, probe. The

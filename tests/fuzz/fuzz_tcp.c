@@ -35,7 +35,7 @@
  *   3 TIME   ms16: the clock goes on by ms, net_timer
  *   4 APP    slot, action, arg: on the slot's handle: recv, recv_chain,
  *            send, send_mbuf, close, abort, shutdown_write, connect to peer
- *            arg & 3, set_user, info
+ *            arg & 3, set_user, info (and notify when arg is odd)
  *   5 DRAIN  net_output until empty; the peers learn from it and answer ARP
  *   6 SHAKE  like SYN, then DRAIN, then the peer's ACK of the SYN-ACK
  *   7 BURST  n: n + 1 copies of the last frame in one burst
@@ -50,7 +50,8 @@
  *   - a connection's bookkeeping is inconsistent: SND.UNA =< SND.NXT =<
  *     SND.MAX, bytes in flight beyond the send queue, queue byte and mbuf
  *     counts, an out-of-order queue unsorted, overlapping or over ooo_max,
- *     the lcore's mbufs_held, n_used, n_half_open;
+ *     the lcore's mbufs_held, n_used, n_half_open, net_tcp_active, the
+ *     TIME_WAIT FIFO (TIME_WAIT connections only, n_tw of them);
  *   - the pool's in-use count is not what the stack says it holds
  *     (mbufs_held + ARP pending + output) after a drain;
  *   - connections are left once every handle was closed and 200 s passed
@@ -672,7 +673,7 @@ static void
 check_accounting(struct run *r)
 {
 	const struct tcp_lcore *t = r->nl->tcp;
-	uint32_t held = 0, used = 0, half = 0;
+	uint32_t held = 0, used = 0, half = 0, tw_closed = 0;
 
 	for (uint32_t i = 0; i < t->conf.max_conns; i++) {
 		const struct tcp_conn *c = &t->conns[i];
@@ -685,6 +686,8 @@ check_accounting(struct run *r)
 		used++;
 		if (c->state == NET_TCP_SYN_RECEIVED && (c->flags & TF_PASSIVE))
 			half++;
+		if (c->state == NET_TCP_TIME_WAIT || c->state == NET_TCP_CLOSED)
+			tw_closed++;
 		if (!SEQ_LEQ(c->snd_una, c->snd_nxt) || !SEQ_LEQ(c->snd_nxt, c->snd_max))
 			invariant("not SND.UNA =< SND.NXT =< SND.MAX");
 		/* CLOSED dropped its send queue: SND.* stay as they were */
@@ -714,6 +717,17 @@ check_accounting(struct run *r)
 		invariant("mbufs_held differs from the mbufs in the queues");
 	if (used != t->n_used || half != t->n_half_open)
 		invariant("n_used or n_half_open differs from the table");
+	if (net_tcp_active(r->nl) != used - tw_closed)
+		invariant("net_tcp_active differs from the table");
+	/* the TIME_WAIT FIFO: TIME_WAIT connections only, n_tw of them */
+	uint32_t n_tw = 0;
+
+	for (uint32_t k = t->tw_head; k != TCP_NIL; k = t->conns[k].twnext) {
+		if (t->conns[k].state != NET_TCP_TIME_WAIT || ++n_tw > t->conf.max_conns)
+			invariant("TIME_WAIT FIFO holds a connection not in TIME_WAIT, or loops");
+	}
+	if (n_tw != t->n_tw)
+		invariant("n_tw differs from the TIME_WAIT FIFO");
 	if (r->nl->n_out == 0 &&
 	    rte_mempool_in_use_count(pool) != baseline + held + r->nl->n_pending)
 		invariant("mbufs in use besides the queues and ARP pending");
@@ -917,6 +931,8 @@ rec_app(struct run *r, struct in *in)
 				(long long)s->h, net_tcp_state_name(c->state), c->gen, c->flags);
 			invariant("info refused a handle the application holds");
 		}
+		if ((arg & 1) && net_tcp_notify(r->nl, s->h) != 0)
+			invariant("notify refused a handle the application holds");
 		break;
 	}
 	}

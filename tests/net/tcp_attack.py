@@ -291,20 +291,23 @@ def phase_flood(a):
     t0 = time.monotonic()
     sink_exchange(a.stack_ip, random.Random(3).randbytes(256 * 1024), timeout=a.timeout)
     new_conn_s = time.monotonic() - t0
+    if not ft.is_alive():
+        raise Fail(f"the flood ended ({sent[0]} SYNs) before the new connection's exchange "
+                   "did: raise --flood-max/--flood-seconds")
     tt.join(a.timeout + 10)
     during = sent[0] - before
-    still = ft.is_alive()
+    overlapped = ft.is_alive()
     stop.set()
     ft.join(5)
     if tt.is_alive():
         raise Fail("the echo transfer did not finish in time")
     if res.get("echo") is not None:
         raise Fail(f"echo transfer under flood: {res['echo']}")
-    if not still:
-        raise Fail(f"the flood ended ({sent[0]} SYNs) before the transfers did: "
-                   "raise --flood-max/--flood-seconds or lower --bytes")
+    # The echo started with the flood at full rate; on a slow machine it may
+    # outlast the flood's bounds, which is no failure of the stack.
     log(f"flood: {sent[0]} SYNs in all, {during} while {a.bytes} bytes echoed intact "
-        f"in {res['secs']:.2f} s; a new connection's sink exchange took {new_conn_s:.2f} s")
+        f"in {res['secs']:.2f} s{'' if overlapped else ' (the flood ended first)'}; "
+        f"a new connection's sink exchange took {new_conn_s:.2f} s")
     report("flood_syns", sent[0])
     report("echo_bytes", a.bytes)
 
@@ -645,8 +648,8 @@ def main():
                          "gateway; 198.18.0.128/25 floods on-link: every answer waits for "
                          "an ARP reply that never comes)")
     ap.add_argument("--flood-rate", type=int, default=4000, help="SYNs per second at most")
-    ap.add_argument("--flood-max", type=int, default=160000, help="SYNs in all at most")
-    ap.add_argument("--flood-seconds", type=float, default=40.0,
+    ap.add_argument("--flood-max", type=int, default=240000, help="SYNs in all at most")
+    ap.add_argument("--flood-seconds", type=float, default=60.0,
                     help="the flood stops after this long, transfers done or not")
     ap.add_argument("--bytes", type=int, default=32 << 20, help="bulk transfer size")
     ap.add_argument("--timeout", type=float, default=60.0)

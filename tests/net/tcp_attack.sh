@@ -7,7 +7,7 @@
 #
 #   flood    SYN flood from spoofed 198.18.1.0/24 sources (off-link: the
 #            stack answers through the gateway, the kernel drops the answers;
-#            bounded: 4000 SYN/s, 40 s) with --syn-backlog 8,
+#            bounded: 4000 SYN/s, 60 s) with --syn-backlog 8,
 #            while the kernel echoes 32 MiB and opens a new connection that
 #            must finish its handshake through a SYN cookie and a sink
 #            exchange. Counters: SYN cookies sent and accepted, half-open
@@ -83,13 +83,14 @@ start_peer() {
 	shift
 	log=$tmp/$phase.log
 	rm -f "$tmp/mac"
-	# Bounded: tcp_peer exits by itself after 150 s even if this script dies.
+	# Bounded: tcp_peer exits by itself after 240 s even if this script dies.
 	ip netns exec "$ns" "$peer" -l "$cpu" --no-huge -m 512 --no-pci --no-shconf \
 		--no-telemetry --log-level=lib.eal:error "--vdev=net_tap0,iface=$iface" \
-		-- --ip "$stack_ip/24" --gateway "$kernel_ip" --seconds 150 --ready "$tmp/mac" \
+		-- --ip "$stack_ip/24" --gateway "$kernel_ip" --seconds 240 --ready "$tmp/mac" \
 		--quiet "$@" >"$log" 2>&1 &
 	peer_pid=$!
-	for _ in $(seq 150); do
+	# EAL start and the tap take a second or two, much more on a loaded machine
+	for _ in $(seq 900); do
 		[ -s "$tmp/mac" ] && break
 		if ! kill -0 "$peer_pid" 2>/dev/null; then
 			cat "$log" >&2
@@ -97,7 +98,7 @@ start_peer() {
 		fi
 		sleep 0.1
 	done
-	[ -s "$tmp/mac" ] || { cat "$log" >&2; fail "$phase: tcp_peer not ready after 15 s"; }
+	[ -s "$tmp/mac" ] || { cat "$log" >&2; fail "$phase: tcp_peer not ready after 90 s"; }
 	mac=$(tr 'A-F' 'a-f' <"$tmp/mac")
 	ip netns exec "$ns" ip addr add "$kernel_ip/24" dev "$iface"
 	ip netns exec "$ns" ip link set "$iface" up
@@ -115,7 +116,7 @@ stop_peer() {
 run_attack() {
 	local phase=$1
 	shift
-	timeout 180 ip netns exec "$ns" "$py" "$here/tcp_attack.py" "$phase" --iface "$iface" \
+	timeout 200 ip netns exec "$ns" "$py" "$here/tcp_attack.py" "$phase" --iface "$iface" \
 		--stack-ip "$stack_ip" --stack-mac "$mac" --kernel-ip "$kernel_ip" "$@" \
 		>"$tmp/out" || {
 		stop_peer || true

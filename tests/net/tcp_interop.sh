@@ -89,6 +89,7 @@ stack_ip=198.18.0.2
 kernel_ip=198.18.0.1
 tmp=$(mktemp -d)
 peer_pid=
+peer_name=
 bg_pid=
 
 cleanup() {
@@ -132,6 +133,7 @@ tap_up() {
 start_peer() {
 	local name=$1 secs=$2
 	shift 2
+	peer_name=$name
 	rm -f "$tmp/mac"
 	ip netns exec "$ns" "$peer" "${eal[@]}" -- --ip "$stack_ip/24" --seconds "$secs" \
 		--ready "$tmp/mac" "$@" >"$tmp/$name.log" 2>&1 &
@@ -152,6 +154,15 @@ stop_peer() {
 	wait "$peer_pid" || rc=$?
 	peer_pid=
 	[ $rc -eq 0 ] || { cat "$tmp/$name.log" >&2; fail "$name: tcp_peer exited with status $rc"; }
+}
+
+# peer_dump: after a failed transfer, stop tcp_peer and show what it holds.
+peer_dump() {
+	[ -n "$peer_pid" ] || return 0
+	kill -TERM "$peer_pid" 2>/dev/null || true
+	wait "$peer_pid" 2>/dev/null || true
+	peer_pid=
+	grep -E '^(open_conn|tcp_|drop_|netem_|poll_)' "$tmp/$peer_name.log" >&2 || true
 }
 
 count() { awk -v k="$2" '$1 == k { print $2 }' "$tmp/$1.log"; }
@@ -186,8 +197,8 @@ client() {
 	shift
 	timeout -k 5 "$bound" ip netns exec "$ns" "$py" "$pyfile" --fnv "$fnv" \
 		--io-timeout "$bound" "$@" >"$tmp/last.json" || rc=$?
-	[ $rc -ne 124 ] || fail "$* took longer than its bound of $bound s"
-	[ $rc -eq 0 ] || fail "$* failed (status $rc)"
+	[ $rc -ne 124 ] || { peer_dump; fail "$* took longer than its bound of $bound s"; }
+	[ $rc -eq 0 ] || { peer_dump; fail "$* failed (status $rc)"; }
 	cat "$tmp/last.json"
 	cat "$tmp/last.json" >>"$tmp/figures"
 	secs=$(sed -n 's/.*"seconds": \([0-9.]*\).*/\1/p' "$tmp/last.json")
@@ -258,21 +269,21 @@ for c in "$@"; do
 		all_freed clean
 		;;
 	loss)
-		impaired loss loss=5 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 120
-		impaired loss-both loss=5 both $((256 * MiB)) $((32 * MiB)) $((4 * MiB)) 180
+		impaired loss loss=5 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 60
+		impaired loss-both loss=5 both $((256 * MiB)) $((24 * MiB)) $((2 * MiB)) 120
 		;;
 	reorder)
-		impaired reorder delay=5,reorder=25 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 120
-		impaired reorder-both delay=5,reorder=25 both $((256 * MiB)) $((128 * MiB)) $((8 * MiB)) 180
+		impaired reorder delay=5,reorder=25 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 90
+		impaired reorder-both delay=5,reorder=25 both $((256 * MiB)) $((64 * MiB)) $((8 * MiB)) 90
 		;;
 	dup)
 		impaired dup dup=1 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 60
 		impaired dup-both dup=1 both $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 60
 		;;
 	delay)
-		impaired delay delay=20 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 120 \
+		impaired delay delay=20 kernel $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 90 \
 			--rcv-buf $((4 * MiB)) --snd-buf $((4 * MiB))
-		impaired delay-both delay=20 both $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 120 \
+		impaired delay-both delay=20 both $((256 * MiB)) $((256 * MiB)) $((8 * MiB)) 90 \
 			--rcv-buf $((4 * MiB)) --snd-buf $((4 * MiB))
 		;;
 	many)

@@ -34,7 +34,8 @@
  * and correct (client); 1 on setup errors or client failures; 2 on bad usage.
  * At exit it prints "name value" counter lines (stack, TCP, drops, port;
  * tx_device_full: times the TX ring filled and frames were held for the next
- * round; poll_gaps: rounds 20 ms or more apart, the lcore descheduled).
+ * round; poll_gaps: rounds 20 ms or more apart, the lcore descheduled), and
+ * an "open_conn ..." line for each connection the application still holds.
  *
  * Over net_memif (DPDK 22.11) the server writes --ready once its port is
  * started, without waiting for a link; a client (role=client) starts its
@@ -781,6 +782,30 @@ poll_loop(struct app *a, uint16_t port)
 		a->t_end_ms = a->nl->now_ms;
 }
 
+/* The connections the application still holds, one line each ("open_conn
+ * ..."): what a stalled transfer was waiting for. */
+static void
+print_open_conns(const struct app *a)
+{
+	static const char *const roles[] = { "free", "sink", "echo", "source", "client" };
+
+	for (unsigned i = 0; i < a->n_slots; i++) {
+		const struct app_conn *c = &a->conns[i];
+		struct net_tcp_info t;
+
+		if (c->role == R_FREE || net_tcp_info(a->nl, c->h, &t) != 0)
+			continue;
+		printf("open_conn %s state %s in %" PRIu64 " out %" PRIu64 " want %" PRIu64
+		       " pend %u eof %d closing %d | snd_una %u snd_nxt %u snd_max %u snd_wnd %u"
+		       " cwnd %u ssthresh %u rto_ms %u backoff %u dupacks %u recovery %d unsent %u"
+		       " | rcv_nxt %u rcv_wnd %u unread %u ooo %u\n",
+		       roles[c->role], net_tcp_state_name(t.state), c->in, c->out, c->want,
+		       c->pend_len, c->eof, c->closing, t.snd_una, t.snd_nxt, t.snd_max, t.snd_wnd,
+		       t.cwnd, t.ssthresh, t.rto_ms, t.backoff, t.dupacks, t.in_recovery, t.unsent,
+		       t.rcv_nxt, t.rcv_wnd, t.unread, t.ooo);
+	}
+}
+
 static void
 print_counters(const struct app *a, const struct nic_port *p)
 {
@@ -1045,6 +1070,7 @@ main(int argc, char **argv)
 	a.t0_ms = 0;
 	poll_loop(&a, port.port_id);
 	print_counters(&a, &port);
+	print_open_conns(&a);
 	while (a.n_tx_held > 0)
 		rte_pktmbuf_free(a.tx_held[--a.n_tx_held]);
 	for (unsigned i = 0; i < a.n_slots; i++)
