@@ -12,28 +12,29 @@
 # Usage: tcp_interop.sh TCP_PEER TCP_FNV PYTHON TCP_INTEROP_PY CASE...
 # Each CASE below; sizes are sink (kernel->stack) / source (stack->kernel) /
 # echo (4 connections at once, both ways); [bound] is per transfer; the
-# figures are what this 2-CPU machine gave, shared with other jobs (MB/s).
+# figures are MB/s on this 2-CPU machine shared with other jobs, gcc and
+# ASan builds alike.
 #   clean    256 MiB / 256 MiB / 4 x 8 MiB                              [60 s]
-#            sink 49, source 33-48, echo 41
+#            sink 29-73, source 18-48, echo 12-49
 #   loss     5 % loss, twice. On the kernel's frames only, as tc netem on
-#            the tap does: 256 / 256 / 4 x 8 MiB                       [120 s]
-#            sink 19-30, source 8-11, echo 15-29
-#            loss-both, on the stack's frames too: 256 / 32 / 4 x 4 MiB [180 s]
-#            sink 12-14, source 0.4 (67-89 s), echo 0.8-1.2
-#   reorder  delay 5 ms reorder 25 % (25 % of the frames overtake the
-#            others), kernel's frames: 256 / 256 / 4 x 8 MiB            [120 s]
-#            sink 6-10, source 20-27, echo 11
-#            reorder-both: 256 / 128 / 4 x 8 MiB                        [180 s]
-#            sink 10, source 1.9-2.3, echo 7-9
+#            the tap does: 256 / 256 / 4 x 8 MiB                        [60 s]
+#            sink 19-42, source 8-22, echo 15-37
+#            loss-both, on the stack's frames too: 256 / 24 / 4 x 2 MiB [120 s]
+#            sink 12-30, source 0.4-0.5 (about 52 s), echo 1.5-2.1
+#   reorder  delay 5 ms reorder 25 % (a quarter of the frames overtake the
+#            rest by 5 ms), kernel's frames: 256 / 256 / 4 x 8 MiB      [90 s]
+#            sink 6-13, source 20-37, echo 11-24
+#            reorder-both: 256 / 64 / 4 x 8 MiB                         [90 s]
+#            sink 9-14, source 1.8-2.3 (30-37 s), echo 7-17
 #   dup      1 % duplicated, then both ways: 256 / 256 / 4 x 8 MiB      [60 s]
-#            30-47 every way
+#            27-74 every way
 #   delay    20 ms (RTT +20 ms), then both ways (RTT +40 ms), 4 MiB
-#            windows: 256 / 256 / 4 x 8 MiB                            [120 s]
-#            sink 31-41, source 8-30, echo 12-24
+#            windows: 256 / 256 / 4 x 8 MiB                             [90 s]
+#            sink 31-57, source 22-30, echo 6-24
 #   many     1,000 kernel connections all established at once (SYN cookies
 #            past the backlog), then 64 KiB each into the sink; 1,000 right
 #            answers, all 1,000 accepted and freed                      [60 s]
-#            established in 0.1-1 s, all answered in 4-8 s
+#            established in 0.07-1 s, all answered in 2-8 s
 #   kill     16 clients killed mid-transfer -- 4 each: sink SIGKILL, sink
 #            SO_LINGER 0, source SIGKILL with unread bytes, echo SO_LINGER
 #            0 -- while a 256 MiB sink and source transfer run: those stay
@@ -44,16 +45,16 @@
 #            protocol: 64 connections, 16 at a time, 4 MiB each, every
 #            answer checked by tcp_peer, every stream by the listener; exit 0
 #            and no mbuf held                                           [60 s]
-#            6-8 s
+#            5-8 s
 #
 # Smaller sizes, on purpose: with 5 % loss on both directions the stack's
-# sender (NewReno, RFC 6582, no SACK-based recovery or tail loss probe) runs
-# at about 0.4 MB/s here -- most losses in its small windows end in a 200 ms
-# RTO -- so 256 MiB would take some 10 minutes: loss-both sends 32 MiB from
-# the stack, the most that fits its bound with margin. Under reordering on
-# both directions it runs at about 2 MB/s (spurious fast retransmits, undone
-# by Eifel, RFC 3522): reorder-both sends 128 MiB. Every other transfer is
-# 256 MiB each way.
+# sender (NewReno, RFC 6582; no SACK scoreboard, no tail loss probe) runs at
+# 0.4-0.5 MB/s here -- in its small windows many losses end in a 200 ms RTO
+# -- so 256 MiB would take some 10 minutes: loss-both sends 24 MiB (and 2
+# MiB per echo connection) from the stack, what fits its bound with margin.
+# With reordering on both directions it runs at about 2 MB/s (fast
+# retransmits that prove spurious are undone, RFC 3522/4015, but cost their
+# round trip): reorder-both sends 64 MiB. Every other transfer is 256 MiB.
 #
 # Impairment: when this kernel has sch_netem, the kernel's frames go through
 # tc netem on its side of the tap. This one has none (no modules,
