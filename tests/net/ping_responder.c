@@ -26,6 +26,7 @@
 #include <rte_lcore.h>
 
 #include "net.h"
+#include "peer_ready.h"
 #include "port.h"
 
 #define BURST 32
@@ -74,24 +75,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 	}
 	return o->ip != 0 && o->seconds != 0 ? 0 : -1;
-}
-
-static int
-write_ready(const char *path, const struct rte_ether_addr *mac)
-{
-	char tmp[4096], buf[RTE_ETHER_ADDR_FMT_SIZE];
-	FILE *f;
-
-	/* Written then renamed: the script never reads half a line. */
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -1;
-	rte_ether_format_addr(buf, sizeof(buf), mac);
-	fprintf(f, "%s\n", buf);
-	if (fclose(f) != 0)
-		return -1;
-	return rename(tmp, path);
 }
 
 /* The poll loop: receive, run the stack, transmit, until time is up. */

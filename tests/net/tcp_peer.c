@@ -60,6 +60,7 @@
 #include <rte_lcore.h>
 
 #include "net.h"
+#include "peer_ready.h"
 #include "port.h"
 
 #define BURST 32
@@ -384,23 +385,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 	if (o->msg == 0 || o->msg > BUF || o->conns == 0)
 		return -1;
 	return o->ip != 0 && o->seconds != 0 ? 0 : -1;
-}
-
-static int
-write_ready(const char *path, const struct rte_ether_addr *mac)
-{
-	char tmp[4096], buf[RTE_ETHER_ADDR_FMT_SIZE];
-	FILE *f;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		return -1;
-	rte_ether_format_addr(buf, sizeof(buf), mac);
-	fprintf(f, "%s\n", buf);
-	if (fclose(f) != 0)
-		return -1;
-	return rename(tmp, path);
 }
 
 static struct app_conn *

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 
 #include "../check.h"
+#include "frame.h"
 #include "net.h"
 
 #define POOL_MBUFS 1023
@@ -30,48 +31,6 @@ static const uint8_t peer_ip[4] = { 198, 18, 0, 1 };
 static const uint8_t other_ip[4] = { 198, 18, 0, 9 };
 
 static struct rte_mempool *pool;
-
-/* A frame under construction: plain bytes, appended field by field. */
-struct frame {
-	uint8_t b[1600];
-	size_t len;
-};
-
-static void
-put(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void
-put8(struct frame *f, uint8_t v)
-{
-	put(f, &v, 1);
-}
-
-static void
-put16(struct frame *f, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(f, b, 2);
-}
-
-/* RFC 1071 sum, written here independently of the stack. */
-static uint16_t
-cksum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(p[n - 1] << 8);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 static void
 eth(struct frame *f, const uint8_t *dst, const uint8_t *src, uint16_t type)

@@ -21,6 +21,7 @@
 #include <rte_mbuf.h>
 
 #include "../check.h"
+#include "frame.h"
 #include "net.h"
 
 #define POOL_MBUFS 4095
@@ -67,64 +68,6 @@ struct seg {
 	uint32_t len;
 	uint8_t data[1600];
 };
-
-/* A frame under construction: plain bytes. */
-struct frame {
-	uint8_t b[1600];
-	size_t len;
-};
-
-static void
-put(struct frame *f, const void *p, size_t n)
-{
-	memcpy(f->b + f->len, p, n);
-	f->len += n;
-}
-
-static void
-put8(struct frame *f, uint8_t v)
-{
-	put(f, &v, 1);
-}
-
-static void
-put16(struct frame *f, uint16_t v)
-{
-	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
-
-	put(f, b, 2);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* RFC 1071 one's complement sum, written here independently of the stack. */
-static uint32_t
-sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		s += (uint32_t)(p[n - 1] << 8);
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 /* TCP checksum: RFC 9293 3.1 pseudo-header (src, dst, zero, 6, TCP length). */
 static uint16_t
