@@ -143,7 +143,9 @@ def case_lease_expiry(env):
 
 def case_extend(env):
     """Extending a lease keeps it alive past its timeout."""
-    s = Sluiced(env, ["x,lease_ms=400"])
+    # 6 x 0.3 s of extensions outlive the 1 s lease; 0.7 s of margin per
+    # extension round trip (ASan builds on a loaded CI machine need it).
+    s = Sluiced(env, ["x,lease_ms=1000"])
     try:
         c = Client(s)
         c.hello()
@@ -152,10 +154,10 @@ def case_extend(env):
         c.subscribe(["x"], prefetch=2)
         d = c.deliver()
         for _ in range(6):
-            time.sleep(0.2)
-            assert c.settle("extend", [d["lease"]], ms=400) == [OK]
+            time.sleep(0.3)
+            assert c.settle("extend", [d["lease"]], ms=1000) == [OK]
         assert c.settle("complete", [d["lease"]]) == [OK]
-        c.sock.settimeout(0.6)
+        c.sock.settimeout(1.3)  # past the lease: a redelivery would show
         try:
             name, _ = c.recv()
             raise AssertionError(f"redelivered after extension ({name})")
