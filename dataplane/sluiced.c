@@ -3,9 +3,11 @@
  * sluiced: the appliance. Sets up the EAL, the rings and job pools, assigns
  * lcore roles, then runs: I/O and worker lcores poll; the main lcore answers
  * authentication requests and watches for SIGINT/SIGTERM, on which every
- * session is told Goodbye{ShuttingDown} once its batches are acknowledged.
+ * session is told Goodbye{ShuttingDown} once its batches are acknowledged,
+ * and for SIGHUP, on which it reloads --tokens (lcore.h: the principal table).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #define AUTH_RING_SIZE 1024
 
 static volatile sig_atomic_t got_signal;
+static volatile sig_atomic_t got_hup;
 
 struct lcore_role {
 	struct appliance *a;
@@ -74,20 +77,93 @@ main_lcore_poll(struct appliance *a)
 
 		while (rte_ring_sc_dequeue_burst_elem(a->auth_req[io], &m, sizeof(m), 1, NULL) ==
 		       1) {
-			int p = auth_lookup(&a->auth, m.token, m.token_len);
+			/* The main lcore is the only writer: a plain load sees its own store. */
+			const struct auth_table *t =
+				atomic_load_explicit(&a->auth, memory_order_relaxed);
+			int p = auth_lookup(t, m.token, m.token_len);
 
 			memset(m.token, 0, sizeof(m.token)); /* no secrets linger in rings */
 			m.status = WIRE_STATUS_OK;
 			if (p < 0)
 				m.status = WIRE_STATUS_UNAUTHENTICATED;
-			else if ((m.role & ~a->auth.e[p].principal.roles) != 0)
+			else if ((m.role & ~t->e[p].principal.roles) != 0)
 				m.status = WIRE_STATUS_FORBIDDEN;
-			m.principal = (uint16_t)(p < 0 ? 0 : p);
+			if (m.status == WIRE_STATUS_OK)
+				memcpy(m.token, t->e[p].hash, AUTH_HASH_BYTES);
 			while (rte_ring_sp_enqueue_burst_elem(a->auth_resp[io], &m, sizeof(m), 1,
 							      NULL) != 1)
 				rte_pause();
 		}
 	}
+}
+
+int
+appliance_auth_reload(struct appliance *a, const char *path, char *err, size_t errlen)
+{
+	struct auth_table *t, *old;
+
+	if (a->auth_retired) {
+		snprintf(err, errlen, "busy: the previous table is still in use");
+		return -1;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (auth_load(t, path, err, errlen)) {
+		free(t);
+		return -1;
+	}
+	old = atomic_load_explicit(&a->auth, memory_order_relaxed);
+	t->gen = old ? old->gen + 1 : 1;
+	atomic_store_explicit(&a->auth, t, memory_order_release);
+	if (old) {
+		a->auth_retired = old; /* freed once every I/O lcore has moved to t */
+		appliance_auth_reclaim(a);
+	}
+	return 0;
+}
+
+void
+appliance_auth_reclaim(struct appliance *a)
+{
+	uint64_t gen;
+	unsigned i;
+
+	if (!a->auth_retired)
+		return;
+	gen = atomic_load_explicit(&a->auth, memory_order_relaxed)->gen;
+	for (i = 0; i < a->n_io; i++)
+		if (atomic_load_explicit(&a->auth_seen[i].gen, memory_order_acquire) < gen)
+			return;
+	auth_free(a->auth_retired);
+	free(a->auth_retired);
+	a->auth_retired = NULL;
+}
+
+/* SIGHUP: reload --tokens; a file that does not load changes nothing. */
+static void
+main_reload(struct appliance *a)
+{
+	char err[512];
+
+	if (a->auth_retired) {
+		appliance_auth_reclaim(a);
+		if (a->auth_retired)
+			return; /* got_hup stays set: reload after the grace period */
+	}
+	got_hup = 0;
+	if (appliance_auth_reload(a, a->cfg->tokens_file, err, sizeof(err)) != 0) {
+		a->reload_failures++;
+		printf("sluiced: SIGHUP: %s not reloaded, the principals in use stay: %s\n",
+		       a->cfg->tokens_file, err);
+	} else {
+		a->reloads++;
+		printf("sluiced: SIGHUP: %s reloaded: %u principal(s)\n", a->cfg->tokens_file,
+		       atomic_load_explicit(&a->auth, memory_order_relaxed)->n);
+	}
+	fflush(stdout);
 }
 
 static int
@@ -117,7 +193,10 @@ lcore_loop(void *arg)
 static void
 on_signal(int sig)
 {
-	got_signal = sig;
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_signal = sig;
 }
 
 static int
@@ -264,6 +343,8 @@ print_stats(const struct appliance *a)
 {
 	unsigned c;
 
+	printf("sluiced: principals: %" PRIu64 " reload(s), %" PRIu64 " refused\n", a->reloads,
+	       a->reload_failures);
 	printf("sluiced: stopped; job pools in use:");
 	for (c = 0; c < JOB_CLASSES; c++)
 		printf(" %u", rte_mempool_in_use_count(a->jobs[c]));
@@ -338,7 +419,7 @@ main(int argc, char **argv)
 		if (cfg.queue_pol[i].max_payload_bytes > cfg.max_payload_bytes)
 			cfg.queue_pol[i].max_payload_bytes = cfg.max_payload_bytes;
 	}
-	if (auth_load(&a.auth, cfg.tokens_file, err, sizeof(err))) {
+	if (appliance_auth_reload(&a, cfg.tokens_file, err, sizeof(err))) {
 		fprintf(stderr, "sluiced: %s\n", err);
 		status = 2;
 		goto out_cfg;
@@ -428,6 +509,7 @@ main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	{
 		char addr[INET_ADDRSTRLEN];
 
@@ -437,7 +519,8 @@ main(int argc, char **argv)
 		       addr, ntohs(cfg.listen_port), cfg.transport, cfg.n_io, cfg.n_workers);
 		for (i = 0; i < cfg.n_workers; i++)
 			printf("%s%u", i ? "," : " ", cfg.worker_lcores[i]);
-		printf(", %u queue(s), %u principal(s)\n", cfg.n_queues, a.auth.n);
+		printf(", %u queue(s), %u principal(s)\n", cfg.n_queues,
+		       atomic_load_explicit(&a.auth, memory_order_relaxed)->n);
 		fflush(stdout);
 	}
 	RTE_LCORE_FOREACH_WORKER(lc)
@@ -448,6 +531,9 @@ main(int argc, char **argv)
 	while (atomic_load(&a.io_done) < a.n_io) {
 		main_lcore_poll(&a);
 		ctlsrv_poll(a.ctl);
+		if (got_hup && !atomic_load(&a.quit))
+			main_reload(&a);
+		appliance_auth_reclaim(&a);
 		if (got_signal && !atomic_load(&a.quit)) {
 			printf("sluiced: signal %d: draining\n", (int)got_signal);
 			fflush(stdout);
@@ -498,7 +584,16 @@ out_cfg:
 	for (i = 0; i < SLUICED_IO_MAX; i++)
 		if (tls[i].server)
 			tls_ctx_free(&tls[i]);
-	auth_free(&a.auth);
+	{
+		struct auth_table *t = atomic_load_explicit(&a.auth, memory_order_relaxed);
+
+		if (t)
+			auth_free(t);
+		free(t);
+		if (a.auth_retired) /* every lcore has stopped: nobody reads it */
+			auth_free(a.auth_retired);
+		free(a.auth_retired);
+	}
 	rte_eal_cleanup();
 	return status;
 }

@@ -39,6 +39,39 @@ auth_lookup(const struct auth_table *t, const uint8_t *token, uint32_t len)
 	return found;
 }
 
+int
+auth_find_hash(const struct auth_table *t, const uint8_t h[AUTH_HASH_BYTES])
+{
+	unsigned i;
+
+	for (i = 0; i < t->n; i++)
+		if (memcmp(t->e[i].hash, h, AUTH_HASH_BYTES) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A name or a token hash already on an earlier line: "why" says which. */
+static int
+duplicate(const struct auth_table *t, const struct auth_entry *e, char *why, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n; i++) {
+		if (strcmp(t->e[i].principal.name, e->principal.name) == 0) {
+			snprintf(why, len, "principal %s is defined twice", e->principal.name);
+			return -1;
+		}
+		if (memcmp(t->e[i].hash, e->hash, AUTH_HASH_BYTES) == 0) {
+			snprintf(why, len,
+				 "principal %s has the same token hash as %s: a token names one "
+				 "principal",
+				 e->principal.name, t->e[i].principal.name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 hexval(int c)
 {
@@ -223,7 +256,8 @@ auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 			t->e = ne;
 			cap = cap ? cap * 2 : 16;
 		}
-		if (parse_line(&t->e[t->n], p, why, sizeof(why))) {
+		if (parse_line(&t->e[t->n], p, why, sizeof(why)) ||
+		    duplicate(t, &t->e[t->n], why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto fail;
 		}

@@ -29,13 +29,15 @@ struct auth_entry {
 };
 
 struct auth_table {
+	uint64_t gen; /* set by whoever publishes the table (lcore.h) */
 	unsigned n;
 	struct auth_entry *e;
 };
 
 /*
  * Load path into t (replacing nothing: t is filled fresh). Returns 0, or -1
- * with "path:line: what is wrong; what is valid" in err.
+ * with "path:line: what is wrong; what is valid" in err. Two lines with the
+ * same name or the same token hash are an error: a token names one principal.
  */
 int auth_load(struct auth_table *t, const char *path, char *err, size_t errlen);
 void auth_free(struct auth_table *t);
@@ -48,5 +50,19 @@ void auth_hash(const uint8_t *token, uint32_t len, uint8_t out[AUTH_HASH_BYTES])
  * prefix matched or how many principals there are ahead of it.
  */
 int auth_lookup(const struct auth_table *t, const uint8_t *token, uint32_t len);
+
+/*
+ * Index of the entry with token hash h, or -1. Not constant time: it re-finds
+ * an already authenticated principal in a newer table, h is no secret there.
+ */
+int auth_find_hash(const struct auth_table *t, const uint8_t h[AUTH_HASH_BYTES]);
+
+/* The entry holding principal p (a pointer into some table's entries). */
+static inline const struct auth_entry *
+auth_entry_of(const struct pol_principal *p)
+{
+	return (const struct auth_entry *)(const void *)((const uint8_t *)p -
+							 offsetof(struct auth_entry, principal));
+}
 
 #endif

@@ -45,6 +45,7 @@ struct conn {
 	bool handoff;     /* consumer spanning workers: credit in io->banks[slot] */
 	bool hs_waiting;  /* handshake deferred by the per-poll budget */
 	bool has_sess;    /* sess is initialised (TLS handshake done) */
+	uint8_t revoked;  /* 0, or why a reload took its grants (REVOKE_*): Goodbye when acked */
 	uint16_t workers; /* bit w: worker w holds a consumer for it */
 	uint32_t gen;
 	int64_t h;
@@ -57,7 +58,8 @@ struct conn {
 
 struct io_stats {
 	uint64_t accepted, closed, refused_full, handshakes, handshake_failures, handshake_timeouts,
-		enqueue_ring_full, job_mem_exhausted, stale_msgs, deliveries, deliveries_dropped;
+		enqueue_ring_full, job_mem_exhausted, stale_msgs, deliveries, deliveries_dropped,
+		auth_revoked, auth_changed, auth_rebound;
 };
 
 struct io_lcore {
@@ -74,7 +76,8 @@ struct io_lcore {
 	uint32_t n_free;
 	struct pending *pend;
 	uint32_t pend_free;
-	struct credit_bank *banks; /* per connection slot, for consumers spanning workers */
+	struct credit_bank *banks;     /* per connection slot, for consumers spanning workers */
+	const struct auth_table *auth; /* the principal table this lcore's sessions point into */
 	uint64_t now, next_tick, drain_deadline;
 	bool draining;
 	uint64_t session_seq;
@@ -194,6 +197,7 @@ conn_free(struct io_lcore *io, struct conn *c, bool abort)
 	c->gen++;
 	c->workers = 0;
 	c->handoff = false;
+	c->revoked = 0;
 	io->free_slots[io->n_free++] = slot;
 	io->st.closed++;
 }
@@ -603,6 +607,76 @@ from_worker(struct io_lcore *io, unsigned w)
 	}
 }
 
+enum { REVOKE_GONE = 1, REVOKE_CHANGED };
+
+/* What a session holds between losing its grants and its Goodbye: nothing. */
+static const struct pol_principal no_grants = { .name = "(grants withdrawn)" };
+
+/* A session whose grants a reload withdrew: Goodbye once its batches are answered. */
+static void
+conn_revoke_check(struct io_lcore *io, struct conn *c)
+{
+	if (!c->revoked || c->sess.state != SESS_OPEN || c->sess.unacked != 0)
+		return;
+	sess_goodbye(&c->sess, WIRE_STATUS_UNAUTHENTICATED,
+		     c->revoked == REVOKE_GONE
+			     ? "token revoked: the token file no longer lists it"
+			     : "the principal's grants changed in the token file: hello again");
+	if (c->sess.state >= SESS_CLOSING)
+		c->state = CONN_CLOSING;
+	conn_flush(io, c);
+}
+
+/*
+ * A new principal table (SIGHUP reloaded --tokens): move every session onto
+ * it. A session whose token is gone, or whose principal's grants changed,
+ * keeps no grant at all from here (new enqueues and subscriptions are
+ * refused Forbidden), gets the answers of the batches it has in flight, then
+ * Goodbye{Unauthenticated}: hello again, and the new grants apply. So no
+ * session keeps a permission the file no longer gives, and none loses an ack.
+ */
+static void
+auth_rebind(struct io_lcore *io, const struct auth_table *t)
+{
+	uint32_t i;
+
+	for (i = 0; i < io->max_conns; i++) {
+		struct conn *c = &io->conns[i];
+		const struct pol_principal *old;
+		int p;
+
+		if (c->state != CONN_OPEN || !c->sess.principal || c->revoked)
+			continue;
+		old = c->sess.principal;
+		p = auth_find_hash(t, auth_entry_of(old)->hash);
+		if (p >= 0 && pol_principal_equal(old, &t->e[p].principal)) {
+			c->sess.principal = &t->e[p].principal;
+			io->st.auth_rebound++;
+			continue;
+		}
+		c->sess.principal = &no_grants; /* old's table goes away after this */
+		c->revoked = p < 0 ? REVOKE_GONE : REVOKE_CHANGED;
+		if (p < 0)
+			io->st.auth_revoked++;
+		else
+			io->st.auth_changed++;
+		conn_revoke_check(io, c);
+	}
+	io->auth = t;
+	/* Nothing on this lcore points into the old table now: it may go. */
+	atomic_store_explicit(&io->a->auth_seen[io->index].gen, t->gen, memory_order_release);
+}
+
+/* The table the main lcore published, taken once per pass. */
+static void
+auth_refresh(struct io_lcore *io)
+{
+	const struct auth_table *t = atomic_load_explicit(&io->a->auth, memory_order_acquire);
+
+	if (t != io->auth)
+		auth_rebind(io, t);
+}
+
 static void
 from_main(struct io_lcore *io)
 {
@@ -611,12 +685,27 @@ from_main(struct io_lcore *io)
 	while (rte_ring_sc_dequeue_burst_elem(io->a->auth_resp[io->index], &m, sizeof(m), 1,
 					      NULL) == 1) {
 		struct conn *c = conn_for(io, m.conn, m.gen);
+		const struct pol_principal *p = NULL;
+		int i;
 
 		if (!c || c->state != CONN_OPEN)
 			continue;
-		sess_auth_done(&c->sess, (enum wire_status)m.status,
-			       m.status == WIRE_STATUS_OK ? &io->a->auth.e[m.principal].principal
-							  : NULL);
+		if (m.status == WIRE_STATUS_OK) {
+			/* Answered from a table at least as old as ours, or newer: take it. */
+			i = auth_find_hash(io->auth, m.token);
+			if (i < 0) {
+				auth_refresh(io);
+				i = auth_find_hash(io->auth, m.token);
+			}
+			if (i >= 0) {
+				p = &io->auth->e[i].principal;
+			} else {
+				m.status = WIRE_STATUS_UNAUTHENTICATED; /* revoked in between */
+				io->st.auth_revoked++;
+			}
+		}
+		memset(m.token, 0, sizeof(m.token));
+		sess_auth_done(&c->sess, (enum wire_status)m.status, p);
 		if (c->sess.state >= SESS_CLOSING)
 			c->state = CONN_CLOSING;
 		conn_flush(io, c);
@@ -649,6 +738,7 @@ timers(struct io_lcore *io)
 			if (io->draining && c->sess.state == SESS_OPEN && c->sess.unacked == 0)
 				sess_goodbye(&c->sess, WIRE_STATUS_SHUTTING_DOWN,
 					     "appliance is shutting down");
+			conn_revoke_check(io, c);
 			if (sess_tick(&c->sess, io->now) >= SESS_CLOSING)
 				c->state = CONN_CLOSING;
 			if (c->state == CONN_OPEN && c->handoff)
@@ -674,6 +764,7 @@ io_lcore_poll(struct io_lcore *io)
 
 	io->now = mono_ms();
 	io->hs_budget = io->a->cfg->handshakes_per_poll;
+	auth_refresh(io);
 	if (!io->draining && atomic_load(&io->a->quit)) {
 		io->draining = true;
 		io->drain_deadline = io->now + io->a->cfg->drain_timeout_ms;
@@ -704,14 +795,15 @@ io_lcore_poll(struct io_lcore *io)
 		timers(io);
 	}
 	if (io->draining) {
-		if (io->n_free == io->max_conns)
-			return false;
-		if (io->now >= io->drain_deadline) {
+		if (io->n_free == io->max_conns || io->now >= io->drain_deadline) {
 			uint32_t s;
 
 			for (s = 0; s < io->max_conns; s++)
 				if (io->conns[s].state != CONN_FREE)
 					conn_free(io, &io->conns[s], true);
+			/* No session left to read a principal: no table waits on us. */
+			atomic_store_explicit(&io->a->auth_seen[io->index].gen, UINT64_MAX,
+					      memory_order_release);
 			return false;
 		}
 	}
@@ -736,13 +828,15 @@ io_lcore_stats_json(const struct io_lcore *io, FILE *out)
 		",\"batches_over_limit\":%" PRIu64 ",\"hello_timeouts\":%" PRIu64
 		",\"idle_timeouts\":%" PRIu64 ",\"out_overflow\":%" PRIu64 ",\"jobs_in\":%" PRIu64
 		",\"job_mem_exhausted\":%" PRIu64 ",\"enqueue_ring_full\":%" PRIu64
-		",\"deliveries\":%" PRIu64 ",\"deliveries_dropped\":%" PRIu64 ",\"invalid\":{",
+		",\"deliveries\":%" PRIu64 ",\"deliveries_dropped\":%" PRIu64
+		",\"auth_revoked\":%" PRIu64 ",\"auth_changed\":%" PRIu64
+		",\"auth_rebound\":%" PRIu64 ",\"invalid\":{",
 		io->index, st->accepted, st->closed, st->refused_full, st->handshakes,
 		st->handshake_failures, st->handshake_timeouts, ss->auth_ok, ss->auth_refused,
 		ss->frames_in, ss->frames_out, ss->too_large, ss->bad_sequence,
 		ss->batches_over_limit, ss->hello_timeouts, ss->idle_timeouts, ss->out_overflow,
 		ss->jobs_in, st->job_mem_exhausted, st->enqueue_ring_full, st->deliveries,
-		st->deliveries_dropped);
+		st->deliveries_dropped, st->auth_revoked, st->auth_changed, st->auth_rebound);
 	for (i = 1; i < WIRE_E__COUNT; i++) {
 		if (!ss->invalid[i])
 			continue;
@@ -783,6 +877,8 @@ io_lcore_create(struct appliance *a, unsigned index, struct transport *tp, struc
 	io->tp = tp;
 	io->tls = tls;
 	io->max_conns = cfg->max_conns;
+	io->auth = atomic_load_explicit(&a->auth, memory_order_acquire);
+	atomic_store_explicit(&a->auth_seen[index].gen, io->auth->gen, memory_order_release);
 	io->env = (struct sess_env){ .arg = io,
 				     .auth = env_auth,
 				     .enqueue = env_enqueue,

@@ -109,15 +109,22 @@ struct msg {
 };
 _Static_assert(sizeof(struct msg) == 32, "ring element size");
 
+/*
+ * Request: the token. Response: the status and, when OK, the principal's
+ * token hash in token[] (the token itself is wiped): the I/O lcore finds the
+ * principal by that hash in the table it reads, which may be newer than the
+ * main lcore's when it answered (a reload in between).
+ */
 struct auth_msg {
 	uint32_t conn;
 	uint32_t gen;
 	uint8_t role;
-	uint8_t status;     /* response */
-	uint16_t principal; /* response: index in the auth table */
+	uint8_t status; /* response */
+	uint16_t rsvd;
 	uint32_t token_len;
 	uint8_t token[WIRE_TOKEN_MAX];
 };
+_Static_assert(WIRE_TOKEN_MAX >= AUTH_HASH_BYTES, "a response carries a hash in token[]");
 
 /* Job objects: [refs][pad][struct eng_job ...] from a size-class mempool. */
 struct job_hdr {
@@ -147,7 +154,24 @@ struct appliance {
 	struct rte_ring *auth_resp[SLUICED_IO_MAX];
 	struct rte_mempool *jobs[JOB_CLASSES];
 	uint32_t job_class_bytes[JOB_CLASSES];
-	struct auth_table auth;
+	/*
+	 * Principals (--tokens), replaced whole when SIGHUP reloads the file
+	 * (epoch swap): the main lcore publishes a new table, generation g+1,
+	 * with a release store; an I/O lcore takes it at the top of a pass, moves
+	 * its sessions onto it (or ends those whose grants went away), then
+	 * stores g+1 in its auth_seen slot: it holds nothing of the old table
+	 * any more. The main lcore frees the old table once every slot shows
+	 * g+1 (a drained lcore shows UINT64_MAX). DESIGN.md names rte_rcu_qsbr
+	 * or an epoch swap; this is the swap: rte_rcu_qsbr.h does not compile
+	 * under -Wpedantic -Werror in DPDK 22.11, and one counter per reader is
+	 * all QSBR would keep here.
+	 */
+	struct auth_table *_Atomic auth;
+	struct {
+		_Alignas(64) _Atomic uint64_t gen;
+	} auth_seen[SLUICED_IO_MAX];
+	struct auth_table *auth_retired; /* main lcore only: waiting for every I/O lcore */
+	uint64_t reloads, reload_failures;
 	const struct pol_queue *queues;
 	unsigned n_queues;
 	struct sess_cfg sess_cfg;
@@ -194,5 +218,15 @@ void appliance_rings_drain(struct appliance *a);
 
 /* One pass of the main lcore's slow path: authentication requests. */
 void main_lcore_poll(struct appliance *a);
+
+/*
+ * Main lcore: load path into a new principal table and publish it (the old one
+ * is freed after its grace period). 0, or -1 with the reason in err and the
+ * published table unchanged. At most one table waits for its grace period: a
+ * reload before that ends returns -1 with "busy" (try again).
+ */
+int appliance_auth_reload(struct appliance *a, const char *path, char *err, size_t errlen);
+/* Main lcore: free the replaced table once every I/O lcore moved past it. */
+void appliance_auth_reclaim(struct appliance *a);
 
 #endif

@@ -117,3 +117,21 @@ pol_check_job(const struct pol_principal *p, const struct pol_queue *q, const st
 		return WIRE_STATUS_REFUSED_SERIALIZATION;
 	return WIRE_STATUS_OK;
 }
+
+bool
+pol_principal_equal(const struct pol_principal *a, const struct pol_principal *b)
+{
+	unsigned i;
+
+	if (strcmp(a->name, b->name) != 0 || a->roles != b->roles || a->n_globs != b->n_globs ||
+	    a->n_types != b->n_types || a->max_priority != b->max_priority ||
+	    a->max_payload_bytes != b->max_payload_bytes)
+		return false;
+	for (i = 0; i < a->n_globs; i++)
+		if (strcmp(a->globs[i], b->globs[i]) != 0)
+			return false;
+	for (i = 0; i < a->n_types; i++)
+		if (strcmp(a->types[i], b->types[i]) != 0)
+			return false;
+	return true;
+}

@@ -54,6 +54,9 @@ bool pol_glob_match(const char *glob, const char *name, uint32_t len);
 enum pol_serialization pol_sniff_serialization(const uint8_t *p, uint32_t len);
 const char *pol_serialization_name(enum pol_serialization s);
 
+/* Do a and b grant exactly the same (name, roles, globs, types, limits)? */
+bool pol_principal_equal(const struct pol_principal *a, const struct pol_principal *b);
+
 /* May principal p use queue name (any of its globs)? */
 bool pol_queue_allowed(const struct pol_principal *p, const char *name, uint32_t len);
 

@@ -6,6 +6,7 @@ Each case starts its own sluiced, drives it with real TLS clients and stops it
 with SIGTERM, checking a clean exit with every job object returned."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import ssl
@@ -836,6 +837,92 @@ def case_workers_sigterm(env):
     finally:
         out = s.stop()
         assert "draining" in out
+
+
+def wait_output(s, text, seconds=30):
+    """Wait until sluiced has printed text (a bound for loaded machines)."""
+    deadline = time.time() + seconds
+    while text not in s.output():
+        assert time.time() < deadline, f"sluiced never printed {text!r}: " + s.output()
+        time.sleep(0.05)
+
+
+def case_tokens_reload(env):
+    """SIGHUP reloads --tokens while sessions run. A new token works at once; a
+    session whose token was removed, or whose principal's grants changed, is
+    told Goodbye{Unauthenticated}; an unchanged principal's session carries on;
+    a file that does not load changes nothing and says why."""
+    path = os.path.join(env.tmp, "tokens-reload")
+    fresh = "slq_e2e_token_added_by_reload"
+    demo = f"demo both {env.hash(TOKEN)} * * 262144 15\n"
+    with open(path, "w") as f:
+        f.write(demo)
+        f.write(f"narrow both {env.hash(TOKEN_NARROW)} billing.*,audit email 1024 5\n")
+        f.write(f"writer producer {env.hash(TOKEN_PRODUCER)} * * 262144 15\n")
+    s = Sluiced(env, ["billing.eu", "emails"], tokens=path)
+    try:
+        keep = Client(s)
+        keep.hello(token=TOKEN)
+        gone = Client(s)
+        gone.hello(token=TOKEN_NARROW)
+        changed = Client(s)
+        changed.hello(token=TOKEN_PRODUCER, role=1)
+        c = Client(s)
+        c.hello(token=fresh, expect_welcome=False)
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == UNAUTHENTICATED, "unknown token accepted"
+        # narrow removed, writer narrowed to emails, a producer added.
+        with open(path + ".new", "w") as f:
+            f.write(demo)
+            f.write(f"writer producer {env.hash(TOKEN_PRODUCER)} emails * 262144 15\n")
+            f.write(f"fresh producer {env.hash(fresh)} billing.* * 1024 3\n")
+        os.replace(path + ".new", path)
+        s.proc.send_signal(signal.SIGHUP)
+        wait_output(s, "reloaded: 3 principal(s)")
+        for who, client in (("removed", gone), ("changed", changed)):
+            name, msg = client.recv()
+            assert name == "Goodbye" and msg.Reason() == UNAUTHENTICATED, (who, name)
+            assert client.closed(), who
+        keep.enqueue([{"queue": "emails"}, {"queue": "billing.eu"}])
+        assert keep.ack()[1] == [OK, OK], "an unchanged principal lost its grants"
+        c = Client(s)
+        c.hello(token=fresh, role=1)
+        c.enqueue([{"queue": "billing.eu"}, {"queue": "emails"}])
+        assert c.ack()[1] == [OK, FORBIDDEN], "the added principal's grants"
+        c.close()
+        c = Client(s)
+        c.hello(token=TOKEN_PRODUCER, role=1)
+        c.enqueue([{"queue": "emails"}, {"queue": "billing.eu"}])
+        assert c.ack()[1] == [OK, FORBIDDEN], "the changed principal's new grants"
+        c.close()
+        c = Client(s)
+        c.hello(token=TOKEN_NARROW, expect_welcome=False)
+        name, msg = c.recv()
+        assert name == "Error" and msg.Code() == UNAUTHENTICATED, "a removed token still works"
+        # A broken file: refused with file:line, everything stays as it was.
+        with open(path, "w") as f:
+            f.write(demo + "writer producer not-a-hash * * 1 1\n")
+        s.proc.send_signal(signal.SIGHUP)
+        wait_output(s, "not reloaded")
+        assert f"{path}:2:" in s.output(), s.output()
+        # Two principals with one token: refused too (a token names one principal).
+        with open(path, "w") as f:
+            f.write(demo + f"copy both {env.hash(TOKEN)} * * 1 1\n")
+        s.proc.send_signal(signal.SIGHUP)
+        wait_output(s, "principal copy has the same token hash as demo")
+        keep.enqueue([{"queue": "emails"}])
+        assert keep.ack()[1] == [OK], "a refused reload touched a live session"
+        c = Client(s)
+        c.hello(token=fresh, role=1)
+        c.enqueue([{"queue": "billing.eu"}])
+        assert c.ack()[1] == [OK], "a refused reload dropped a principal"
+        c.close()
+        keep.close()
+    finally:
+        out = s.stop()
+    assert "principals: 1 reload(s), 2 refused" in out, out
+    stats = json.loads([x for x in out.splitlines() if x.startswith("sluiced: stats ")][0][15:])
+    assert (stats["auth_revoked"], stats["auth_changed"]) == (1, 1), stats
 
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}

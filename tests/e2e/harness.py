@@ -77,7 +77,8 @@ class Sluiced:
     seen to leave one process's runnable main thread without CPU for over a
     minute (start-up and SIGTERM drains missed their 60 s bounds)."""
 
-    def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1):
+    def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1,
+                 tokens=None):
         self.env = env
         self.port = None
         for _ in range(20):
@@ -109,7 +110,7 @@ class Sluiced:
                 "--lcores", lcores, "--log-level=error"] + eal + ["--",
                 "--cert", os.path.join(certs, "server.pem"),
                 "--key", os.path.join(certs, "server.key"),
-                "--tokens", env.tokens] + listen + [
+                "--tokens", tokens or env.tokens] + listen + [
                 "--job-mem-mb", str(job_mem_mb), "--max-conns", "256"]
         for q in queues:
             args += ["--queue", q]
