@@ -4,13 +4,16 @@
 # ratio and latency at half load. A benchmark you run on purpose, not a test.
 #
 # For each round and each transport (the order alternates between rounds):
-#   max      sluice-bench --mode produce: 8 connections, batches of 64,
+#   produce  sluice-bench --mode produce: 8 connections, batches of 64,
 #            256-byte jobs, closed loop (as fast as acks come): jobs/s
-#   e2e-max  --mode e2e, the same producers and 2 consumers: jobs/s
-#   half     --mode e2e, open loop at half of that round's e2e-max:
-#            p50/p99 enqueue->ack and enqueue->deliver
-# Each measurement gets a fresh sluiced: one I/O+worker lcore pinned to the
-# last CPU, its main lcore and the bench client on the first.
+#   consume  --mode consume, 2 consumers (prefetch 1024) draining what
+#            produce left in the queue: jobs/s
+#   half     a fresh sluiced; --mode e2e, the same 8 producers and 2
+#            consumers, open loop at half the lower of the two maxima (the
+#            rate the appliance sustains end to end): p50/p99
+#            enqueue->ack and enqueue->deliver
+# sluiced runs one I/O+worker lcore pinned to the last CPU, its main lcore
+# and the bench client on the first.
 #   kernel   --listen 127.0.0.1 (epoll, kernel TCP on loopback)
 #   dpdk     a net_tap port in a namespace made here, sluice's TCP/IP stack at
 #            198.18.0.2, the client in the namespace on the kernel's side of
@@ -98,7 +101,7 @@ stop() {
 	pid=
 }
 
-# run TRANSPORT LABEL ARGS...: one sluice-bench run against a fresh sluiced
+# run TRANSPORT LABEL ARGS...: one sluice-bench run against the running sluiced
 run() {
 	local t=$1 label=$2 pre=() addr=127.0.0.1:$port
 	shift 2
@@ -106,22 +109,25 @@ run() {
 		pre=(ip netns exec "$ns")
 		addr=198.18.0.2:$port
 	fi
-	start "$t"
 	"${pre[@]}" taskset -c 0 "$bench" --addr "$addr" --ca "$tmp/certs/ca.pem" \
 		--server-name sluice.test --token "$token" --queue bench --connections 8 --batch 64 \
-		--payload 256 --duration "$secs" --warmup 1 --json "$@" >"$tmp/out.json"
-	stop
-	printf '%s %s %s\n' "$t" "$label" "$(cat "$tmp/out.json")" | tee -a "$tmp/all"
+		--payload 256 --duration "$secs" --warmup 1 --json "$@" >"$tmp/$label.json"
+	printf '%s %s %s\n' "$t" "$label" "$(cat "$tmp/$label.json")" | tee -a "$tmp/all"
 }
 
 for r in $(seq "$rounds"); do
 	order="kernel dpdk"
 	[ $((r % 2)) -eq 0 ] && order="dpdk kernel"
 	for t in $order; do
-		run "$t" max --mode produce
-		run "$t" e2e-max --mode e2e --consumers 2 --prefetch 1024
-		half=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["jobs_per_s"] / 2))' "$tmp/out.json")
+		start "$t"
+		run "$t" produce --mode produce
+		run "$t" consume --mode consume --consumers 2 --prefetch 1024
+		stop
+		half=$(python3 -c 'import json,sys; print(int(min(json.load(open(sys.argv[1]))["jobs_per_s"], json.load(open(sys.argv[2]))["delivered"] / float(sys.argv[3])) / 2))' \
+			"$tmp/produce.json" "$tmp/consume.json" "$secs")
+		start "$t"
 		run "$t" half --mode e2e --consumers 2 --prefetch 1024 --rate "$half"
+		stop
 	done
 done
 
@@ -132,15 +138,16 @@ for line in open(sys.argv[1]):
     t, label, js = line.split(" ", 2)
     rows.setdefault((t, label), []).append(json.loads(js))
 med = lambda xs: statistics.median(xs)
-print("\nmedians over %d round(s)" % len(rows[("kernel", "max")]))
+print("\nmedians over %d round(s)" % len(rows[("kernel", "produce")]))
 print("%-34s %12s %12s %8s" % ("", "kernel", "dpdk", "dpdk/k"))
 def line(name, f, label):
     k = med([f(x) for x in rows[("kernel", label)]])
     d = med([f(x) for x in rows[("dpdk", label)]])
     print("%-34s %12.0f %12.0f %8.2f" % (name, k, d, d / k if k else 0))
-line("produce, jobs/s (closed loop)", lambda x: x["jobs_per_s"], "max")
-line("e2e, jobs/s (closed loop)", lambda x: x["jobs_per_s"], "e2e-max")
+line("produce, jobs/s (closed loop)", lambda x: x["jobs_per_s"], "produce")
+line("consume, jobs/s (prefetch 1024)", lambda x: x["delivered"] / x["seconds"], "consume")
 line("half load: offered jobs/s", lambda x: x["rate"], "half")
+line("half load: delivered jobs/s", lambda x: x["delivered"] / x["seconds"], "half")
 line("half load: enqueue->ack p50 us", lambda x: x["ack_us"]["p50"], "half")
 line("half load: enqueue->ack p99 us", lambda x: x["ack_us"]["p99"], "half")
 line("half load: enqueue->deliver p50 us", lambda x: x["deliver_us"]["p50"], "half")
