@@ -21,6 +21,7 @@
 #include "lcore.h"
 
 #define BURST 64
+#define PASS_BURSTS 16 /* bursts taken from a worker's ring per pass */
 #define EVENTS 64
 #define TLS_RX_BYTES (18u << 10)
 #define TLS_TX_BYTES (48u << 10)
@@ -549,8 +550,8 @@ conn_for(struct io_lcore *io, uint32_t slot, uint32_t gen)
 	return c;
 }
 
-static void
-from_worker(struct io_lcore *io, unsigned w)
+static unsigned
+from_worker_burst(struct io_lcore *io, unsigned w)
 {
 	struct msg in[BURST];
 	unsigned n, i;
@@ -605,6 +606,21 @@ from_worker(struct io_lcore *io, unsigned w)
 			      (struct wire_jobid){ m->a, m->b });
 		conn_flush(io, c);
 	}
+	return n;
+}
+
+/*
+ * Up to PASS_BURSTS bursts a pass: one burst capped acks and deliveries at
+ * BURST x passes/s, and a pass full of producers' batches is slow.
+ */
+static void
+from_worker(struct io_lcore *io, unsigned w)
+{
+	unsigned k;
+
+	for (k = 0; k < PASS_BURSTS; k++)
+		if (from_worker_burst(io, w) < BURST)
+			break;
 }
 
 enum { REVOKE_GONE = 1, REVOKE_CHANGED };

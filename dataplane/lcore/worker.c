@@ -22,6 +22,13 @@
 
 #define BURST 64
 #define BACKLOG (4 * BURST * 16)
+/*
+ * Bursts a pass may take from each ring and dispatch, while no backlog
+ * forms. One burst per pass capped the rings' throughput at BURST x passes/s:
+ * with producers' batches making each pass slow, settles waited behind
+ * enqueues and consumers fell behind at a fraction of their rate.
+ */
+#define PASS_BURSTS 16
 
 struct consumer_map {
 	uint32_t gen;
@@ -220,7 +227,7 @@ handle(struct worker_lcore *w, unsigned io, const struct msg *m)
 	}
 }
 
-static void
+static uint32_t
 dispatch(struct worker_lcore *w)
 {
 	uint32_t n = eng_dispatch(w->eng, w->now, w->deliv, BURST), i;
@@ -244,6 +251,19 @@ dispatch(struct worker_lcore *w)
 		atomic_fetch_add(&job_hdr_of(d->job)->refs, 1);
 		send_msg(w, io, &m);
 	}
+	return n;
+}
+
+/* No message waits in any backlog to an I/O lcore. */
+static bool
+backlogs_empty(const struct worker_lcore *w)
+{
+	unsigned io;
+
+	for (io = 0; io < w->a->n_io; io++)
+		if (w->out[io]->head != w->out[io]->tail)
+			return false;
+	return true;
 }
 
 /*
@@ -298,13 +318,22 @@ worker_lcore_poll(struct worker_lcore *w)
 	if (!clear)
 		return;
 	for (io = 0; io < w->a->n_io; io++) {
-		n = rte_ring_sc_dequeue_burst_elem(w->a->to_worker[io][w->index], in, sizeof(in[0]),
-						   BURST, NULL);
-		for (i = 0; i < n; i++)
-			handle(w, io, &in[i]);
+		unsigned k;
+
+		/* A burst adds at most a burst of replies: BACKLOG holds them. */
+		for (k = 0; k < PASS_BURSTS && backlogs_empty(w); k++) {
+			n = rte_ring_sc_dequeue_burst_elem(w->a->to_worker[io][w->index], in,
+							   sizeof(in[0]), BURST, NULL);
+			for (i = 0; i < n; i++)
+				handle(w, io, &in[i]);
+			if (n < BURST)
+				break;
+		}
 	}
 	eng_advance(w->eng, w->now);
-	dispatch(w);
+	for (i = 0; i < PASS_BURSTS && backlogs_empty(w); i++)
+		if (dispatch(w) < BURST)
+			break;
 	if (w->n_handoff)
 		handoff_scan(w);
 }

@@ -78,6 +78,7 @@ struct net_arp_entry {
 	struct rte_ether_addr mac;
 	/* RESOLVED: when the entry ages out. INCOMPLETE: when to ask again. */
 	uint64_t deadline_ms;
+	uint64_t poll_ms; /* RESOLVED: no unicast poll before this (net_arp.c) */
 };
 
 struct net_pending {

@@ -6,6 +6,10 @@
  *   cache row:  FREE ──miss──► INCOMPLETE ──reply──► RESOLVED ──ttl──► FREE
  *                                  │ NET_ARP_TRIES requests, unanswered
  *                                  └──► FREE, its pending packets dropped
+ *
+ * A RESOLVED row still in use near the end of its life is polled point to
+ * point (RFC 1122 2.3.2.1, "Unicast Poll"), so a peer that answers never
+ * ages out under traffic and its packets never wait for a new resolution.
  */
 #include <string.h>
 
@@ -87,10 +91,11 @@ arp_fill(struct net_lcore *nl, struct rte_mbuf *m, uint16_t op,
 	m->ol_flags = 0;
 }
 
-int
-net_arp_request(struct net_lcore *nl, uint32_t ip)
+/* An ARP request for ip, to eth_dst (broadcast, or the MAC we hold for a poll). */
+static int
+arp_request_to(struct net_lcore *nl, uint32_t ip, const struct rte_ether_addr *eth_dst)
 {
-	static const struct rte_ether_addr zero, bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	static const struct rte_ether_addr zero;
 	struct rte_mbuf *m = rte_pktmbuf_alloc(nl->pool);
 	int rc;
 
@@ -98,11 +103,38 @@ net_arp_request(struct net_lcore *nl, uint32_t ip)
 		nl->cnt.drops[NET_E_NO_MBUF]++;
 		return -NET_E_NO_MBUF;
 	}
-	arp_fill(nl, m, RTE_ARP_OP_REQUEST, &bcast, &zero, ip);
+	arp_fill(nl, m, RTE_ARP_OP_REQUEST, eth_dst, &zero, ip);
 	rc = net_out_push(nl, m);
 	if (rc == 0)
 		nl->cnt.arp_requests_sent++;
 	return rc;
+}
+
+int
+net_arp_request(struct net_lcore *nl, uint32_t ip)
+{
+	static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+	return arp_request_to(nl, ip, &bcast);
+}
+
+/*
+ * RFC 1122 2.3.2.1 (2): "Unicast Poll -- Actively poll the remote host by
+ * periodically sending a point-to-point ARP Request to it". An entry in use
+ * is polled in the last NET_ARP_TRIES retry intervals of its life (at most
+ * half its TTL), once per interval; the reply (arp_set) renews it.
+ */
+static void
+arp_poll(struct net_lcore *nl, struct net_arp_entry *e)
+{
+	uint64_t window = (uint64_t)NET_ARP_TRIES * nl->arp_retry_ms;
+
+	if (window > nl->arp_ttl_ms / 2)
+		window = nl->arp_ttl_ms / 2;
+	if (e->deadline_ms - nl->now_ms > window || nl->now_ms < e->poll_ms)
+		return;
+	e->poll_ms = nl->now_ms + nl->arp_retry_ms;
+	arp_request_to(nl, e->ip, &e->mac); /* best effort: the entry is still valid */
 }
 
 /* Send every packet waiting for ip to mac, keeping the others in order. */
@@ -151,6 +183,7 @@ arp_set(struct net_lcore *nl, struct net_arp_entry *e, const struct rte_ether_ad
 	e->state = NET_ARP_RESOLVED;
 	e->tries = 0;
 	e->deadline_ms = nl->now_ms + nl->arp_ttl_ms;
+	e->poll_ms = 0;
 	nl->cnt.arp_learned++;
 	if (was_incomplete)
 		pending_flush(nl, e->ip, mac);
@@ -250,6 +283,7 @@ net_arp_resolve_send(struct net_lcore *nl, struct rte_mbuf *m, uint32_t next_hop
 	bool ask = false;
 
 	if (e != NULL && e->state == NET_ARP_RESOLVED && nl->now_ms < e->deadline_ms) {
+		arp_poll(nl, e);
 		rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr = e->mac;
 		return net_out_push(nl, m);
 	}

@@ -667,6 +667,69 @@ test_arp_aging(void)
 	done(nl);
 }
 
+static struct rte_mbuf *ip_packet(const uint8_t *dst, uint16_t id);
+
+/*
+ * An entry in use is polled point to point near the end of its life (RFC 1122
+ * 2.3.2.1 unicast poll), once per retry interval; the answer renews it, so
+ * traffic to a live peer never waits on a new resolution.
+ */
+static void
+test_arp_unicast_poll(void)
+{
+	struct net_lcore *nl = stack();
+	struct rte_mbuf *v[4];
+	struct frame f, poll;
+	uint64_t window = ARP_TTL_MS / 2; /* min(3 retries of 1 s, TTL / 2) */
+	uint64_t learned = 1000;
+	uint16_t n;
+
+	/* Learned from the peer's request at t=1000 (our reply drained). */
+	eth(&f, bcast_mac, peer_mac, 0x0806);
+	arp(&f, 1, peer_mac, peer_ip, (const uint8_t[6]){ 0 }, our_ip);
+	feed(nl, &f, true);
+	n = drain(nl, v, 4);
+	CHECK(n == 1);
+	free_all(v, n);
+	eth(&f, our_mac, peer_mac, 0x0806);
+	arp(&f, 2, peer_mac, peer_ip, our_mac, our_ip);
+	eth(&poll, peer_mac, our_mac, 0x0806);
+	arp(&poll, 1, our_mac, our_ip, (const uint8_t[6]){ 0 }, peer_ip);
+	/* Before the window: the packet alone. */
+	net_timer(nl, learned + ARP_TTL_MS - window - 1);
+	CHECK(net_ipv4_send(nl, ip_packet(peer_ip, 1)) == 0);
+	n = drain(nl, v, 4);
+	CHECK(n == 1 && rte_pktmbuf_pkt_len(v[0]) == 14 + 20 + 12);
+	free_all(v, n);
+	/* In it: a request to the peer's MAC first, then the packet. */
+	net_timer(nl, learned + ARP_TTL_MS - window);
+	CHECK(net_ipv4_send(nl, ip_packet(peer_ip, 2)) == 0);
+	n = drain(nl, v, 4);
+	CHECK(n == 2 && same_frame(v[0], &poll));
+	CHECK(n == 2 && rte_pktmbuf_pkt_len(v[1]) == 14 + 20 + 12);
+	free_all(v, n);
+	/* At most one poll per retry interval. */
+	CHECK(net_ipv4_send(nl, ip_packet(peer_ip, 3)) == 0);
+	CHECK(drain(nl, v, 4) == 1);
+	rte_pktmbuf_free(v[0]);
+	net_timer(nl, learned + ARP_TTL_MS - window + 1000);
+	CHECK(net_ipv4_send(nl, ip_packet(peer_ip, 4)) == 0);
+	n = drain(nl, v, 4);
+	CHECK(n == 2 && same_frame(v[0], &poll));
+	free_all(v, n);
+	CHECK(nl->cnt.arp_requests_sent == 2);
+	/* The answer renews the entry past its first deadline: no resolution needed. */
+	feed(nl, &f, true);
+	net_timer(nl, learned + ARP_TTL_MS + 10);
+	CHECK(net_arp_lookup(nl, ip_be(peer_ip)) != NULL);
+	CHECK(net_ipv4_send(nl, ip_packet(peer_ip, 5)) == 0);
+	n = drain(nl, v, 4);
+	CHECK(n == 1 && rte_pktmbuf_pkt_len(v[0]) == 14 + 20 + 12);
+	free_all(v, n);
+	CHECK(drops_total(nl) == 0);
+	done(nl);
+}
+
 /* An IPv4/UDP packet to dst with IP id = id, as net_ipv4_send takes it. */
 static struct rte_mbuf *
 ip_packet(const uint8_t *dst, uint16_t id)
@@ -820,6 +883,7 @@ main(int argc, char **argv)
 	test_icmp_checks();
 	test_rx_cksum_offload();
 	test_arp_aging();
+	test_arp_unicast_poll();
 	test_arp_pending();
 	test_arp_pending_timeout();
 	test_no_route();
