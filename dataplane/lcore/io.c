@@ -661,9 +661,14 @@ auth_rebind(struct io_lcore *io, const struct auth_table *t)
 		const struct pol_principal *old;
 		int p;
 
-		if (c->state != CONN_OPEN || !c->sess.principal || c->revoked)
-			continue;
 		old = c->sess.principal;
+		if (c->state == CONN_FREE || !c->has_sess || !old || old == &no_grants)
+			continue;
+		if (c->state != CONN_OPEN) {
+			/* Closing: it takes no more frames, but holds nothing old either. */
+			c->sess.principal = &no_grants;
+			continue;
+		}
 		p = auth_find_hash(t, auth_entry_of(old)->hash);
 		if (p >= 0 && pol_principal_equal(old, &t->e[p].principal)) {
 			c->sess.principal = &t->e[p].principal;
