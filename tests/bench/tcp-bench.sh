@@ -8,7 +8,8 @@
 #   bulk    the same in 16 KiB writes
 #   conns   short connections (connect, half-close, answer, close), 32 at a time
 # Each round runs every workload on both sides, alternating; the figures are
-# medians over the rounds, and the ratio is stack / kernel per workload.
+# medians over the rounds, and the ratio is stack / kernel per workload; the
+# segs/s column is the TCP segments (in + out) of the stack client's one lcore.
 # A failed run (a client that exits non-zero) counts in no median; the table
 # says how many runs each median is over.
 # Usage: tests/bench/tcp-bench.sh [--rounds R] [--build DIR] [--logs DIR] [--json]
@@ -134,9 +135,11 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$rounds"); do
 	for w in msg256 bulk conns; do
 		m=$(metric "$w")
-		s=$(run_stack "$w" | python3 -c "import json,sys; print(json.load(sys.stdin)['$m'])" 2>/dev/null || echo -)
+		sj=$(run_stack "$w")
+		s=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['$m'])" "$sj" 2>/dev/null || echo -)
+		g=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['segs_s'])" "$sj" 2>/dev/null || echo -)
 		k=$(run_kernel "$w" | python3 -c "import json,sys; print(json.load(sys.stdin)['$m'])" 2>/dev/null || echo -)
-		echo "$w $s $k" >>"$results"
+		echo "$w $s $k $g" >>"$results"
 		[ "$json" = 1 ] || echo "round $r $w: stack $s kernel $k ($m)" >&2
 	done
 done
@@ -150,9 +153,11 @@ units = {"msg256": "256B-msgs/s", "bulk": "Mbit/s", "conns": "connections/s"}
 for w in ("msg256", "bulk", "conns"):
     s = [float(r[1]) for r in rows if r[0] == w and r[1] != "-"]
     k = [float(r[2]) for r in rows if r[0] == w and r[2] != "-"]
+    g = [float(r[3]) for r in rows if r[0] == w and r[3] != "-"]
     ms = statistics.median(s) if s else None
     mk = statistics.median(k) if k else None
     out["workloads"][w] = {"stack_median": ms, "kernel_median": mk,
+                           "stack_client_segs_s_median": statistics.median(g) if g else None,
                            "ratio": ms / mk if ms is not None and mk else None,
                            "stack_runs": len(s), "kernel_runs": len(k),
                            "stack": s, "kernel": k, "unit": units[w]}
@@ -160,14 +165,15 @@ if sys.argv[2] == "1":
     print(json.dumps(out))
 else:
     fmt = lambda v: "failed" if v is None else f"{v:.0f}"
-    print(f"{'workload':8} {'stack':>10} {'kernel':>10} {'ratio':>6}  unit"
-          f"  (medians of {out['rounds']} rounds, CPUs {out['cpus']})")
+    print(f"{'workload':8} {'stack':>10} {'kernel':>10} {'ratio':>6} {'segs/s':>10}  unit"
+          f"  (medians of {out['rounds']} rounds, CPUs {out['cpus']}; segs/s: TCP segments"
+          f" in + out of the stack's client lcore, one core)")
     for w, v in out["workloads"].items():
         ratio = f"{v['ratio']:.2f}" if v["ratio"] is not None else "n/a"
         runs = ""
         if v["stack_runs"] != out["rounds"] or v["kernel_runs"] != out["rounds"]:
             runs = f"  (ok runs: stack {v['stack_runs']}, kernel {v['kernel_runs']})"
         print(f"{w:8} {fmt(v['stack_median']):>10} {fmt(v['kernel_median']):>10} {ratio:>6}"
-              f"  {v['unit']}{runs}")
+              f" {fmt(v['stack_client_segs_s_median']):>10}  {v['unit']}{runs}")
     print(f"load average {out['loadavg_start']} at start, {out['loadavg_end']} at end")
 PY

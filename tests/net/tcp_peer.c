@@ -868,13 +868,17 @@ print_counters(const struct app *a, const struct nic_port *p)
 	if (a->o.dst_ip != 0) {
 		double secs = (double)(a->t_end_ms - a->t0_ms) / 1000.0;
 
+		const struct net_tcp_counters *tc = net_tcp_counters(nl);
+
+		/* segs_s: TCP segments this lcore received and sent, per second of the run. */
 		printf("{\"conns_ok\": %u, \"conns_failed\": %u, \"bytes\": %" PRIu64
 		       ", \"seconds\": %.3f, \"mbit_s\": %.1f, \"msgs_s\": %.0f, \"conns_s\": "
-		       "%.1f}\n",
+		       "%.1f, \"segs_s\": %.0f}\n",
 		       a->done, a->failed, a->client_bytes, secs,
 		       secs > 0 ? (double)a->client_bytes * 8 / secs / 1e6 : 0.0,
 		       secs > 0 ? (double)a->client_bytes / a->o.msg / secs : 0.0,
-		       secs > 0 ? a->done / secs : 0.0);
+		       secs > 0 ? a->done / secs : 0.0,
+		       secs > 0 ? (double)(tc->segs_in + tc->segs_out) / secs : 0.0);
 	}
 }
 
