@@ -148,11 +148,8 @@ main_reload(struct appliance *a)
 {
 	char err[512];
 
-	if (a->auth_retired) {
-		appliance_auth_reclaim(a);
-		if (a->auth_retired)
-			return; /* got_hup stays set: reload after the grace period */
-	}
+	if (a->auth_retired)
+		return; /* got_hup stays set: the main loop reclaims, then this reloads */
 	got_hup = 0;
 	if (appliance_auth_reload(a, a->cfg->tokens_file, err, sizeof(err)) != 0) {
 		a->reload_failures++;

@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../net/stream.h"
+
 #define MAXC 65536
 #define BUF 16384
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 struct kc {
 	bool used, client, shut;
@@ -39,22 +39,6 @@ struct kc {
 };
 
 static struct kc conns[MAXC];
-
-static uint8_t
-pattern(uint64_t i)
-{
-	return (uint8_t)(i ^ (i >> 8) ^ (i >> 16) ^ 0x5a);
-}
-
-static uint64_t
-fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
 
 static double
 now_s(void)

@@ -7,13 +7,12 @@ import json
 import os
 import shutil
 import socket
-import ssl
 import stat
 import subprocess
 import tempfile
 import time
 
-from harness import Client, Control, ControlError, Skip, Sluiced
+from harness import Client, Control, ControlError, Skip, Sluiced, quiet
 
 OK = 0
 CTL_INVALID, CTL_UNKNOWN_QUEUE, CTL_FORBIDDEN = 1, 2, 3
@@ -22,18 +21,6 @@ CTL_INVALID, CTL_UNKNOWN_QUEUE, CTL_FORBIDDEN = 1, 2, 3
 def ctl_path(env, name="ctl.sock"):
     d = tempfile.mkdtemp(prefix="ctl-", dir=env.tmp)
     return os.path.join(d, name)
-
-
-def quiet(client, seconds):
-    """Assert that nothing arrives on a TLS client for `seconds`."""
-    client.sock.settimeout(seconds)
-    try:
-        name, _ = client.recv()
-        raise AssertionError(f"unexpected {name} while nothing should arrive")
-    except (socket.timeout, ssl.SSLError):
-        pass
-    finally:
-        client.sock.settimeout(10)
 
 
 def control_stats(out):

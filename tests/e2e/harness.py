@@ -176,6 +176,19 @@ class Sluiced:
         return out
 
 
+def quiet(client, seconds, what="nothing should arrive"):
+    """Assert that no frame arrives on a TLS client for `seconds` (what names the
+    fault a frame would show); the client's timeout goes back to 10 s."""
+    client.sock.settimeout(seconds)
+    try:
+        name, _ = client.recv()
+        raise AssertionError(f"{what}: got {name}")
+    except (socket.timeout, ssl.SSLError):
+        pass
+    finally:
+        client.sock.settimeout(10)
+
+
 class Client:
     """A TLS connection speaking frames; every received frame is parsed by flatc's reader."""
 

@@ -31,6 +31,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "../net/test_eal.h"
 #include "net.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -58,21 +59,10 @@ static void __attribute__((noreturn)) invariant(const char *what)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { (*argv)[0], "--no-huge", "--no-pci",       "--no-shconf",
-			"-m",       "128",       "--no-telemetry", "--log-level=lib.eal:error",
-			NULL };
-
 	(void)argc;
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
-		fprintf(stderr, "fuzz_net: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = test_eal_pool((*argv)[0], "fuzz_net", POOL_MBUFS);
+	if (pool == NULL)
 		exit(1);
-	}
-	pool = rte_pktmbuf_pool_create("fuzz_net", POOL_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "fuzz_net: mempool: %s\n", rte_strerror(rte_errno));
-		exit(1);
-	}
 	baseline = rte_mempool_in_use_count(pool);
 	return 0;
 }

@@ -70,6 +70,7 @@
 #include <rte_tcp.h>
 
 /* White box: the bookkeeping checks read the connection table itself. */
+#include "../net/test_eal.h"
 #include "tcp_pvt.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -113,21 +114,10 @@ pattern(unsigned stream, uint32_t seq)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *eal[] = { (*argv)[0], "--no-huge", "--no-pci",       "--no-shconf",
-			"-m",       "128",       "--no-telemetry", "--log-level=lib.eal:error",
-			NULL };
-
 	(void)argc;
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
-		fprintf(stderr, "fuzz_tcp: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = test_eal_pool((*argv)[0], "fuzz_tcp", POOL_MBUFS);
+	if (pool == NULL)
 		exit(1);
-	}
-	pool = rte_pktmbuf_pool_create("fuzz_tcp", POOL_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "fuzz_tcp: mempool: %s\n", rte_strerror(rte_errno));
-		exit(1);
-	}
 	baseline = rte_mempool_in_use_count(pool);
 	trace = getenv("SLUICE_FUZZ_TCP_TRACE") != NULL;
 	return 0;

@@ -2,7 +2,7 @@
 /*
  * tcp_fnv: the sink's answer for a stream of tcp_peer's pattern, so that a
  * kernel-socket client can check "bytes <n> fnv <hex>" without hashing
- * hundreds of MiB in Python. Same pattern() and FNV-1a 64 as tcp_peer.c.
+ * hundreds of MiB in Python. pattern() and FNV-1a 64 from stream.h.
  *
  * Usage: tcp_fnv N [N...]   prints "N HEX" per argument; exits 2 on bad usage.
  */
@@ -10,14 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static inline uint8_t
-pattern(uint64_t i)
-{
-	return (uint8_t)(i ^ (i >> 8) ^ (i >> 16) ^ 0x5a);
-}
+#include "stream.h"
 
 int
 main(int argc, char **argv)

@@ -62,14 +62,13 @@
 #include "net.h"
 #include "peer_ready.h"
 #include "port.h"
+#include "stream.h"
 
 #define BURST 32
 #define PORT_SINK 5001
 #define PORT_ECHO 5002
 #define PORT_SOURCE 5003
 #define BUF 16384
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 #define NETEM_Q 8192 /* frames one direction's delay line holds; more are dropped */
 
 static atomic_bool quit;
@@ -79,23 +78,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	atomic_store(&quit, true);
-}
-
-/* The byte at offset i of every stream the peers generate. */
-static inline uint8_t
-pattern(uint64_t i)
-{
-	return (uint8_t)(i ^ (i >> 8) ^ (i >> 16) ^ 0x5a);
-}
-
-static uint64_t
-fnv(uint64_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= FNV_PRIME;
-	}
-	return h;
 }
 
 enum role { R_FREE = 0, R_SINK, R_ECHO, R_SOURCE, R_CLIENT };

@@ -15,6 +15,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include "test_eal.h"
 #include "../check.h"
 #include "frame.h"
 #include "net.h"
@@ -850,26 +851,10 @@ test_error_names(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0],
-			"--no-huge",
-			"--no-pci",
-			"--no-shconf",
-			"-m",
-			"128",
-			"--log-level=lib.eal:error",
-			NULL };
-
 	(void)argc;
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
-		fprintf(stderr, "test_net: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = test_eal_pool(argv[0], "test_net", POOL_MBUFS);
+	if (pool == NULL)
 		return 1;
-	}
-	pool = rte_pktmbuf_pool_create("test_net", POOL_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "test_net: mempool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
 	test_error_names();
 	test_gratuitous_arp();
 	test_arp_reply();

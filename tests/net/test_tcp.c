@@ -20,6 +20,7 @@
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 
+#include "test_eal.h"
 #include "../check.h"
 #include "frame.h"
 #include "net.h"
@@ -2833,26 +2834,10 @@ test_fast_retransmit_sack(void)
 int
 main(int argc, char **argv)
 {
-	char *eal[] = { argv[0],
-			"--no-huge",
-			"--no-pci",
-			"--no-shconf",
-			"-m",
-			"128",
-			"--log-level=lib.eal:error",
-			NULL };
-
 	(void)argc;
-	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])) - 1, eal) < 0) {
-		fprintf(stderr, "test_tcp: EAL init failed: %s\n", rte_strerror(rte_errno));
+	pool = test_eal_pool(argv[0], "test_tcp", POOL_MBUFS);
+	if (pool == NULL)
 		return 1;
-	}
-	pool = rte_pktmbuf_pool_create("test_tcp", POOL_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "test_tcp: mempool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
 	test_passive_handshake_opts();
 	test_synack_layout();
 	test_synack_retransmit();
