@@ -18,6 +18,8 @@ PACKAGES=(
 	iproute2 iputils-ping iputils-arping
 	# TCP attack tests: scapy crafts the segments, tcpdump compiles its BPF filters
 	python3-scapy tcpdump
+	# sluice-ctld: YAML configuration (libcyaml is not packaged by Debian; see control/config)
+	libyaml-dev
 )
 
 missing=()
