@@ -31,14 +31,20 @@ sluiced_usage(FILE *out)
 		"  --ticket-lifetime S       session ticket lifetime in s (default 3600, 0 = off)\n"
 		"  --server-name NAME        sent in Welcome (default sluiced)\n"
 		"\n"
-		"who may connect:\n"
-		"  --tokens FILE             principals and SHA-256 token hashes, required\n"
-		"                            (format in dataplane/auth/tokens.h); SIGHUP\n"
-		"                            reloads it: sessions of removed or changed\n"
+		"who may connect (one of --ctld and --tokens is required):\n"
+		"  --ctld PATH               sluice-ctld's dataplane_socket: ctld authenticates\n"
+		"                            every session, sends the queues, principals, bans\n"
+		"                            and ticket keys; sluiced never sees a token store.\n"
+		"                            If ctld goes away, open sessions go on and new\n"
+		"                            ones are refused Unavailable until it is back\n"
+		"  --ctld-wait-ms N          how long to wait for ctld at start (30000)\n"
+		"  --tokens FILE             standalone, without ctld: principals and SHA-256\n"
+		"                            token hashes (format in dataplane/auth/tokens.h);\n"
+		"                            SIGHUP reloads it: sessions of removed or changed\n"
 		"                            principals end, a bad file changes nothing\n"
 		"  --hash-token TOKEN        print the hash line field for TOKEN and exit\n"
 		"\n"
-		"queues (repeat --queue):\n"
+		"queues (repeat --queue; with --ctld they come from ctld's configuration):\n"
 		"  --queue NAME[,key=value...]\n"
 		"      max_jobs=N (100000) max_bytes=N (268435456) max_in_flight=N (0: no limit)\n"
 		"      rate=N jobs/s (0: no limit) burst=N max_attempts=N (5) lease_ms=N (30000)\n"
@@ -125,8 +131,8 @@ parse_listen(struct sluiced_cfg *cfg, const char *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-parse_queue(struct sluiced_cfg *cfg, const char *spec, char *err, size_t errlen)
+int
+sluiced_config_add_queue(struct sluiced_cfg *cfg, const char *spec, char *err, size_t errlen)
 {
 	char buf[1024], *save = NULL, *tok;
 	struct eng_queue_cfg *q;
@@ -333,6 +339,8 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 		{ "worker-lcores", required_argument, NULL, 14 },
 		{ "workers", required_argument, NULL, 15 },
 		{ "control-socket", required_argument, NULL, 60 },
+		{ "ctld", required_argument, NULL, 61 },
+		{ "ctld-wait-ms", required_argument, NULL, 62 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -361,6 +369,7 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 	cfg->dedup_entries = 262144;
 	cfg->job_mem_mb = 256;
 	cfg->drain_timeout_ms = 5000;
+	cfg->ctld_wait_ms = 30000;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -461,7 +470,7 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 			return 1;
 		}
 		case 'q':
-			if (parse_queue(cfg, optarg, err, errlen))
+			if (sluiced_config_add_queue(cfg, optarg, err, errlen))
 				return -1;
 			break;
 		case 1:
@@ -557,6 +566,20 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 			}
 			cfg->control_socket = optarg;
 			break;
+		case 61:
+			if (optarg[0] != '/') {
+				snprintf(err, errlen,
+					 "--ctld: give the absolute path of sluice-ctld's "
+					 "dataplane_socket");
+				return -1;
+			}
+			cfg->ctld_socket = optarg;
+			break;
+		case 62:
+			if (parse_u32("--ctld-wait-ms", optarg, 3600000, &cfg->ctld_wait_ms, err,
+				      errlen))
+				return -1;
+			break;
 		case 'v':
 			cfg->verbose = true;
 			break;
@@ -576,11 +599,21 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 		snprintf(err, errlen, "--cert and --key are required (the server's TLS identity)");
 		return -1;
 	}
-	if (!cfg->tokens_file) {
-		snprintf(err, errlen, "--tokens is required (who may connect)");
+	if (!cfg->tokens_file == !cfg->ctld_socket) {
+		snprintf(err, errlen,
+			 cfg->tokens_file
+				 ? "--ctld and --tokens exclude each other: ctld "
+				   "authenticates, or the token file does"
+				 : "--ctld PATH (or, without sluice-ctld, --tokens FILE) is "
+				   "required: who may connect");
 		return -1;
 	}
-	if (cfg->n_queues == 0) {
+	if (cfg->ctld_socket && cfg->n_queues) {
+		snprintf(err, errlen,
+			 "--queue with --ctld: the queues come from sluice-ctld's configuration");
+		return -1;
+	}
+	if (!cfg->ctld_socket && cfg->n_queues == 0) {
 		snprintf(err, errlen, "at least one --queue is required");
 		return -1;
 	}

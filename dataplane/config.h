@@ -27,7 +27,9 @@ struct sluiced_cfg {
 	const char *client_ca_file;
 	enum tls_client_cert client_cert;
 	uint32_t ticket_lifetime_s;
-	const char *tokens_file;
+	const char *tokens_file; /* standalone mode */
+	const char *ctld_socket; /* sluice-ctld's dataplane_socket (dataplane/ctl/ctldlink.h) */
+	uint32_t ctld_wait_ms;
 
 	unsigned n_queues;
 	struct eng_queue_cfg queue_cfg[CFG_QUEUES_MAX];
@@ -67,5 +69,11 @@ struct sluiced_cfg {
 int sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, size_t errlen);
 
 void sluiced_usage(FILE *out);
+
+/*
+ * Add one queue from a --queue specification ("NAME[,key=value...]"); with
+ * --ctld, from sluice-ctld's Setup. 0, or -1 with a message in err.
+ */
+int sluiced_config_add_queue(struct sluiced_cfg *cfg, const char *spec, char *err, size_t errlen);
 
 #endif

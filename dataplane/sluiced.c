@@ -21,6 +21,7 @@
 #include <rte_lcore.h>
 
 #include "config.h"
+#include "ctldlink.h"
 #include "lcore.h"
 #include "transport_dpdk.h"
 
@@ -66,7 +67,21 @@ appliance_queue_find(const struct appliance *a, const char *name, uint32_t len)
 	return -1;
 }
 
-/* Main lcore's slow path: token -> principal, role check, answer. */
+/* An answer to I/O lcore io's authentication request. */
+void
+appliance_auth_answer(struct appliance *a, unsigned io, struct auth_msg *m)
+{
+	memset(m->token, 0, sizeof(m->token)); /* no secrets linger in rings */
+	m->token_len = 0;
+	while (rte_ring_sp_enqueue_burst_elem(a->auth_resp[io], m, sizeof(*m), 1, NULL) != 1)
+		rte_pause();
+}
+
+/*
+ * Main lcore's slow path: token -> principal, role check, answer; with
+ * --ctld the request goes to sluice-ctld and its AuthResult answers it
+ * (ctldlink.c), with --tokens the table's hashes decide here.
+ */
 void
 main_lcore_poll(struct appliance *a)
 {
@@ -80,33 +95,45 @@ main_lcore_poll(struct appliance *a)
 			/* The main lcore is the only writer: a plain load sees its own store. */
 			const struct auth_table *t =
 				atomic_load_explicit(&a->auth, memory_order_relaxed);
-			int p = auth_lookup(t, m.token, m.token_len);
+			int p;
 
-			memset(m.token, 0, sizeof(m.token)); /* no secrets linger in rings */
+			if (a->link) {
+				ctldlink_auth(a->link, io, &m);
+				continue;
+			}
+			p = auth_lookup(t, m.token, m.token_len);
 			m.status = WIRE_STATUS_OK;
 			if (p < 0)
 				m.status = WIRE_STATUS_UNAUTHENTICATED;
 			else if ((m.role & ~t->e[p].principal.roles) != 0)
 				m.status = WIRE_STATUS_FORBIDDEN;
 			if (m.status == WIRE_STATUS_OK)
-				memcpy(m.token, t->e[p].hash, AUTH_HASH_BYTES);
-			while (rte_ring_sp_enqueue_burst_elem(a->auth_resp[io], &m, sizeof(m), 1,
-							      NULL) != 1)
-				rte_pause();
+				m.cred = auth_cred_of_hash(t->e[p].hash);
+			appliance_auth_answer(a, io, &m);
 		}
+	}
+}
+
+void
+appliance_auth_publish(struct appliance *a, struct auth_table *t)
+{
+	struct auth_table *old = atomic_load_explicit(&a->auth, memory_order_relaxed);
+
+	t->gen = old ? old->gen + 1 : 1;
+	atomic_store_explicit(&a->auth, t, memory_order_release);
+	if (old) {
+		/* freed once every I/O lcore has moved to t or later */
+		old->retired_next = a->auth_retired;
+		a->auth_retired = old;
+		appliance_auth_reclaim(a);
 	}
 }
 
 int
 appliance_auth_reload(struct appliance *a, const char *path, char *err, size_t errlen)
 {
-	struct auth_table *t, *old;
+	struct auth_table *t = calloc(1, sizeof(*t));
 
-	if (a->auth_retired) {
-		snprintf(err, errlen, "busy: the previous table is still in use");
-		return -1;
-	}
-	t = calloc(1, sizeof(*t));
 	if (!t) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -115,31 +142,36 @@ appliance_auth_reload(struct appliance *a, const char *path, char *err, size_t e
 		free(t);
 		return -1;
 	}
-	old = atomic_load_explicit(&a->auth, memory_order_relaxed);
-	t->gen = old ? old->gen + 1 : 1;
-	atomic_store_explicit(&a->auth, t, memory_order_release);
-	if (old) {
-		a->auth_retired = old; /* freed once every I/O lcore has moved to t */
-		appliance_auth_reclaim(a);
-	}
+	appliance_auth_publish(a, t);
 	return 0;
 }
 
 void
 appliance_auth_reclaim(struct appliance *a)
 {
-	uint64_t gen;
+	uint64_t seen = UINT64_MAX;
+	struct auth_table **pp;
 	unsigned i;
 
 	if (!a->auth_retired)
 		return;
-	gen = atomic_load_explicit(&a->auth, memory_order_relaxed)->gen;
-	for (i = 0; i < a->n_io; i++)
-		if (atomic_load_explicit(&a->auth_seen[i].gen, memory_order_acquire) < gen)
-			return;
-	auth_free(a->auth_retired);
-	free(a->auth_retired);
-	a->auth_retired = NULL;
+	for (i = 0; i < a->n_io; i++) {
+		uint64_t g = atomic_load_explicit(&a->auth_seen[i].gen, memory_order_acquire);
+
+		seen = g < seen ? g : seen;
+	}
+	/* A table of gen g was replaced by g + 1: it may go once every lcore saw g + 1. */
+	for (pp = &a->auth_retired; *pp;) {
+		struct auth_table *t = *pp;
+
+		if (t->gen + 1 <= seen) {
+			*pp = t->retired_next;
+			auth_free(t);
+			free(t);
+		} else {
+			pp = &t->retired_next;
+		}
+	}
 }
 
 /* SIGHUP: reload --tokens; a file that does not load changes nothing. */
@@ -148,9 +180,13 @@ main_reload(struct appliance *a)
 {
 	char err[512];
 
-	if (a->auth_retired)
-		return; /* got_hup stays set: the main loop reclaims, then this reloads */
 	got_hup = 0;
+	if (a->link) {
+		printf("sluiced: SIGHUP: nothing to reload here: sluice-ctld holds the "
+		       "configuration (sluicectl reload)\n");
+		fflush(stdout);
+		return;
+	}
 	if (appliance_auth_reload(a, a->cfg->tokens_file, err, sizeof(err)) != 0) {
 		a->reload_failures++;
 		printf("sluiced: SIGHUP: %s not reloaded, the principals in use stay: %s\n",
@@ -359,6 +395,7 @@ main(int argc, char **argv)
 	bool dport_up = false;
 	struct tls_params tp;
 	static struct worker_lcore *workers[SLUICED_WORKERS_MAX];
+	struct ctldlink *link = NULL;
 	unsigned i, lc;
 	char err[512];
 	int n, rc, status = 1;
@@ -393,6 +430,23 @@ main(int argc, char **argv)
 		status = 2; /* bad configuration */
 		goto out_cfg;
 	}
+	if (cfg.ctld_socket) {
+		/* The queues and ticket lifetime come from sluice-ctld's configuration. */
+		link = ctldlink_create(cfg.ctld_socket);
+		if (!link) {
+			fprintf(stderr, "sluiced: --ctld %s: %s\n", cfg.ctld_socket,
+				strerror(errno));
+			status = 2;
+			goto out_cfg;
+		}
+		printf("sluiced: waiting for sluice-ctld at %s\n", cfg.ctld_socket);
+		fflush(stdout);
+		if (ctldlink_setup(link, &cfg, cfg.n_io, cfg.ctld_wait_ms, err, sizeof(err))) {
+			fprintf(stderr, "sluiced: %s\n", err);
+			status = 2;
+			goto out_cfg;
+		}
+	}
 	a.cfg = &cfg;
 	a.n_io = cfg.n_io;
 	a.n_workers = cfg.n_workers;
@@ -416,7 +470,14 @@ main(int argc, char **argv)
 		if (cfg.queue_pol[i].max_payload_bytes > cfg.max_payload_bytes)
 			cfg.queue_pol[i].max_payload_bytes = cfg.max_payload_bytes;
 	}
-	if (appliance_auth_reload(&a, cfg.tokens_file, err, sizeof(err))) {
+	if (link) {
+		/* No principal until ctld's Grants arrive: every Hello waits for ctld. */
+		struct auth_table *t = calloc(1, sizeof(*t));
+
+		if (!t)
+			goto out_cfg;
+		appliance_auth_publish(&a, t);
+	} else if (appliance_auth_reload(&a, cfg.tokens_file, err, sizeof(err))) {
 		fprintf(stderr, "sluiced: %s\n", err);
 		status = 2;
 		goto out_cfg;
@@ -434,8 +495,11 @@ main(int argc, char **argv)
 			goto out_cfg;
 		}
 	}
-	/* One ticket key for every lcore, so a resumed session may land anywhere. */
-	if (cfg.ticket_lifetime_s) {
+	/*
+	 * One ticket key for every lcore, so a resumed session may land anywhere;
+	 * with --ctld, ctld makes and rotates them (TicketKeys).
+	 */
+	if (cfg.ticket_lifetime_s && !link) {
 		struct tls_ticket_key k = { .id = (uint32_t)wall_ms() };
 
 		if (mbedtls_ctr_drbg_random(&tls[0].drbg, k.key, sizeof(k.key)) != 0)
@@ -446,7 +510,8 @@ main(int argc, char **argv)
 	}
 	if (make_rings(&a) || make_pools(&a, &cfg))
 		goto out_cfg;
-	if (cfg.control_socket) {
+	if (cfg.control_socket || link) {
+		/* ctld's queue requests come through the control server, socket or not. */
 		a.ctl = ctlsrv_create(&a, a.n_workers, cfg.control_socket, err, sizeof(err));
 		if (!a.ctl) {
 			fprintf(stderr, "sluiced: %s\n", err);
@@ -504,6 +569,10 @@ main(int argc, char **argv)
 			goto out_lcores;
 		}
 	}
+	if (link) {
+		ctldlink_start(link, &a);
+		a.link = link;
+	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -526,6 +595,7 @@ main(int argc, char **argv)
 			rte_eal_remote_launch(lcore_loop, &roles[lc], lc);
 	}
 	while (atomic_load(&a.io_done) < a.n_io) {
+		ctldlink_poll(a.link, mono_ms());
 		main_lcore_poll(&a);
 		ctlsrv_poll(a.ctl);
 		if (got_hup && !atomic_load(&a.quit))
@@ -559,6 +629,10 @@ out_lcores:
 		printf("sluiced: control ");
 		ctlsrv_stats_json(a.ctl, stdout);
 	}
+	if (link && status == 0) {
+		printf("sluiced: ctld link ");
+		ctldlink_stats_json(link, stdout);
+	}
 	ctlsrv_free(a.ctl);
 	if (dport_up)
 		dpdk_port_close(&dport);
@@ -578,6 +652,7 @@ out_lcores:
 		rte_ring_free(a.auth_resp[i]);
 	}
 out_cfg:
+	ctldlink_free(link);
 	for (i = 0; i < SLUICED_IO_MAX; i++)
 		if (tls[i].server)
 			tls_ctx_free(&tls[i]);
@@ -587,9 +662,13 @@ out_cfg:
 		if (t)
 			auth_free(t);
 		free(t);
-		if (a.auth_retired) /* every lcore has stopped: nobody reads it */
-			auth_free(a.auth_retired);
-		free(a.auth_retired);
+		while (a.auth_retired) { /* every lcore has stopped: nobody reads them */
+			struct auth_table *r = a.auth_retired;
+
+			a.auth_retired = r->retired_next;
+			auth_free(r);
+			free(r);
+		}
 	}
 	rte_eal_cleanup();
 	return status;

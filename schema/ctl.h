@@ -33,11 +33,23 @@ extern "C" {
 #define CTL_MSG_BYTES_MAX (128u << 10) /* L: bytes after the size prefix */
 #define CTL_QUEUES_MAX 256u            /* QueueInfo per QueueList */
 #define CTL_REDRIVE_MAX 67108864u      /* RedriveQueue.max; 0 = all */
+/* The ctld <-> sluiced link (control.fbs "sluice-ctld <-> sluiced"). */
+#define CTL_SPEC_MAX 1024u       /* bytes of one Setup queue spec */
+#define CTL_GRANTS_MAX 64u       /* Grant per Grants message */
+#define CTL_CREDS_MAX 16384u     /* creds per Grants message */
+#define CTL_GLOBS_MAX 16u        /* Grant.queues */
+#define CTL_TYPES_MAX 32u        /* Grant.types */
+#define CTL_BANS_MAX 4096u       /* Bans.addrs */
+#define CTL_TICKET_KEY_BYTES 36u /* u32 id + 32 key bytes */
+#define CTL_TICKET_KEYS_MAX 3u   /* keys per TicketKeys */
+#define CTL_CRED_BITS 48         /* a credential id; the grant number above it */
+#define CTL_CRED_MASK ((UINT64_C(1) << CTL_CRED_BITS) - 1)
 /* Queue names and text: WIRE_QUEUE_NAME_MAX and WIRE_TEXT_MAX, as on the wire. */
 /* Tables on the deepest path: Control -> QueueList|ActionResult -> QueueInfo. */
 #define CTL_SCHEMA_DEPTH 3u
-/* Tables one message may hold: Control, the message and its QueueInfos. */
+/* Tables one message may hold: Control, the message and its QueueInfos or Grants. */
 #define CTL_TABLES_MAX (2u + CTL_QUEUES_MAX)
+_Static_assert(CTL_GRANTS_MAX <= CTL_QUEUES_MAX, "table count bound");
 /* A datagram buffer that holds the largest message and shows a larger one. */
 #define CTL_DGRAM_BYTES (CTL_MSG_BYTES_MAX + 4 + 1)
 
@@ -61,7 +73,7 @@ enum ctl_msg {
 
 /* Schema name of a message type ("PauseQueue"), NULL when out of range. */
 const char *ctl_msg_name(unsigned type);
-/* True for the messages a client sends (ListQueues ... RedriveQueue). */
+/* True for the messages a control client sends (ListQueues ... RedriveQueue). */
 bool ctl_msg_is_request(unsigned type);
 
 /*

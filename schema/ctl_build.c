@@ -35,6 +35,125 @@ put_queue_info(struct wb *b, const struct ctl_queue_info_in *q)
 	return pos;
 }
 
+/* A vector of n strings linked from slot (a NULL array with n > 0 is bad input). */
+static void
+put_strings(struct wb *b, uint32_t slot, const struct wire_str *v, uint32_t n)
+{
+	uint32_t pos, i;
+
+	if (n && !v) {
+		b->err = -WIRE_E_BUILD_BAD_INPUT;
+		return;
+	}
+	pos = wb_vector(b, n, 4, 4);
+	wb_link(b, slot, pos);
+	for (i = 0; !b->err && i < n; i++)
+		wb_string_at(b, pos + 4 + 4 * i, v[i]);
+}
+
+static uint32_t
+put_grant(struct wb *b, const struct ctl_grant_in *g)
+{
+	struct wb_table t = { .n = 0 };
+	uint32_t pos;
+
+	tf_offset(&t, wire_fid_ctl_grant_name, g->name.p != NULL);
+	tf_scalar(&t, wire_fid_ctl_grant_roles, 1, g->roles, 0);
+	tf_offset(&t, wire_fid_ctl_grant_queues, true);
+	tf_offset(&t, wire_fid_ctl_grant_types, g->n_types > 0);
+	tf_scalar(&t, wire_fid_ctl_grant_max_payload, 4, g->max_payload, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_max_priority, 1, g->max_priority, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_jobs_per_s, 4, g->jobs_per_s, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_jobs_burst, 4, g->jobs_burst, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_bytes_per_s, 8, g->bytes_per_s, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_bytes_burst, 8, g->bytes_burst, 0);
+	tf_scalar(&t, wire_fid_ctl_grant_max_conns, 4, g->max_conns, 0);
+	pos = wb_table(b, &t);
+	wb_string_at(b, t.slot[wire_fid_ctl_grant_name], g->name);
+	put_strings(b, t.slot[wire_fid_ctl_grant_queues], g->queues, g->n_queues);
+	if (g->n_types)
+		put_strings(b, t.slot[wire_fid_ctl_grant_types], g->types, g->n_types);
+	return pos;
+}
+
+/* The ctld <-> sluiced messages (control.fbs "sluice-ctld <-> sluiced"). */
+static uint32_t
+put_link_message(struct wb *b, const struct ctl_msg_in *m)
+{
+	struct wb_table t = { .n = 0 };
+	uint32_t pos, v, i;
+
+	switch (m->type) {
+	case CTL_MSG_ATTACH:
+		tf_scalar(&t, wire_fid_ctl_attach_version, 4, m->u.attach.version, 0);
+		tf_scalar(&t, wire_fid_ctl_attach_pid, 4, m->u.attach.pid, 0);
+		tf_scalar(&t, wire_fid_ctl_attach_io_lcores, 4, m->u.attach.io_lcores, 0);
+		return wb_table(b, &t);
+	case CTL_MSG_SETUP:
+		tf_offset(&t, wire_fid_ctl_setup_queues, true);
+		tf_scalar(&t, wire_fid_ctl_setup_ticket_lifetime_s, 4, m->u.setup.ticket_lifetime_s,
+			  0);
+		pos = wb_table(b, &t);
+		put_strings(b, t.slot[wire_fid_ctl_setup_queues], m->u.setup.queues, m->u.setup.n);
+		return pos;
+	case CTL_MSG_GRANTS:
+		if ((m->u.grants.n && !m->u.grants.grants) ||
+		    (m->u.grants.n_creds && !m->u.grants.creds))
+			break;
+		tf_scalar(&t, wire_fid_ctl_grants_gen, 8, m->u.grants.gen, 0);
+		tf_scalar(&t, wire_fid_ctl_grants_first, 1, m->u.grants.first, 0);
+		tf_scalar(&t, wire_fid_ctl_grants_last, 1, m->u.grants.last, 0);
+		tf_offset(&t, wire_fid_ctl_grants_grants, true);
+		tf_offset(&t, wire_fid_ctl_grants_creds, m->u.grants.n_creds > 0);
+		pos = wb_table(b, &t);
+		v = wb_vector(b, m->u.grants.n, 4, 4);
+		wb_link(b, t.slot[wire_fid_ctl_grants_grants], v);
+		for (i = 0; !b->err && i < m->u.grants.n; i++)
+			wb_link(b, v + 4 + 4 * i, put_grant(b, &m->u.grants.grants[i]));
+		if (m->u.grants.n_creds)
+			wb_u64s_at(b, t.slot[wire_fid_ctl_grants_creds], m->u.grants.creds,
+				   m->u.grants.n_creds);
+		return pos;
+	case CTL_MSG_AUTHENTICATE:
+		tf_scalar(&t, wire_fid_ctl_authenticate_id, 8, m->u.authenticate.id, 0);
+		tf_scalar(&t, wire_fid_ctl_authenticate_role, 1, m->u.authenticate.role, 0);
+		tf_scalar(&t, wire_fid_ctl_authenticate_addr, 4, m->u.authenticate.addr, 0);
+		tf_offset(&t, wire_fid_ctl_authenticate_token, true);
+		pos = wb_table(b, &t);
+		wb_bytes_at(b, t.slot[wire_fid_ctl_authenticate_token], m->u.authenticate.token);
+		return pos;
+	case CTL_MSG_AUTH_RESULT:
+		tf_scalar(&t, wire_fid_ctl_auth_result_id, 8, m->u.auth_result.id, 0);
+		tf_scalar(&t, wire_fid_ctl_auth_result_status, 2, m->u.auth_result.status, 0);
+		tf_offset(&t, wire_fid_ctl_auth_result_principal,
+			  m->u.auth_result.principal.p != NULL);
+		tf_scalar(&t, wire_fid_ctl_auth_result_cred, 8, m->u.auth_result.cred, 0);
+		pos = wb_table(b, &t);
+		wb_string_at(b, t.slot[wire_fid_ctl_auth_result_principal],
+			     m->u.auth_result.principal);
+		return pos;
+	case CTL_MSG_BANS:
+		if (m->u.bans.n && !m->u.bans.addrs)
+			break;
+		tf_offset(&t, wire_fid_ctl_bans_addrs, true);
+		pos = wb_table(b, &t);
+		v = wb_vector(b, m->u.bans.n, 4, 4);
+		wb_link(b, t.slot[wire_fid_ctl_bans_addrs], v);
+		for (i = 0; !b->err && i < m->u.bans.n; i++)
+			wb_st32(b, v + 4 + 4 * i, m->u.bans.addrs[i]);
+		return pos;
+	case CTL_MSG_TICKET_KEYS:
+		tf_offset(&t, wire_fid_ctl_ticket_keys_keys, true);
+		pos = wb_table(b, &t);
+		wb_bytes_at(b, t.slot[wire_fid_ctl_ticket_keys_keys], m->u.ticket_keys.keys);
+		return pos;
+	default:
+		break;
+	}
+	b->err = -WIRE_E_BUILD_BAD_INPUT;
+	return 0;
+}
+
 #define QUEUE_FID wire_fid_ctl_pause_queue_queue
 _Static_assert(QUEUE_FID == wire_fid_ctl_list_queues_queue &&
 		       QUEUE_FID == wire_fid_ctl_resume_queue_queue &&
@@ -85,7 +204,7 @@ put_message(struct wb *b, const void *arg)
 				      CTL_STATUS_INVALID, wire_fid_ctl_error_message,
 				      m->u.error.message, &t);
 	default:
-		break;
+		return put_link_message(b, m);
 	}
 	b->err = -WIRE_E_BUILD_BAD_INPUT;
 	return 0;

@@ -28,6 +28,19 @@ struct ctl_queue_info_in {
 		redriven, purged;
 };
 
+/* One principal's policy in a Grants message. */
+struct ctl_grant_in {
+	struct wire_str name;
+	uint8_t roles;                 /* bit 1 producer, bit 2 consumer */
+	uint8_t max_priority;          /* 0..15 */
+	const struct wire_str *queues; /* globs */
+	uint32_t n_queues;
+	const struct wire_str *types; /* 0: any type */
+	uint32_t n_types;
+	uint32_t max_payload, jobs_per_s, jobs_burst, max_conns;
+	uint64_t bytes_per_s, bytes_burst;
+};
+
 /* One message; fill the member the type names. */
 struct ctl_msg_in {
 	enum ctl_msg type;
@@ -50,6 +63,41 @@ struct ctl_msg_in {
 			uint16_t code; /* enum ctl_status */
 			struct wire_str message;
 		} error;
+		struct {
+			uint32_t version, pid, io_lcores;
+		} attach;
+		struct {
+			const struct wire_str *queues; /* sluiced --queue specs */
+			uint32_t n;
+			uint32_t ticket_lifetime_s;
+		} setup;
+		struct {
+			uint64_t gen;
+			bool first, last;
+			const struct ctl_grant_in *grants;
+			uint32_t n;
+			const uint64_t *creds; /* (grant number << 48) | credential id */
+			uint32_t n_creds;
+		} grants;
+		struct {
+			uint64_t id;
+			uint8_t role;
+			uint32_t addr; /* IPv4, host order */
+			struct wire_bytes token;
+		} authenticate;
+		struct {
+			uint64_t id;
+			uint16_t status; /* enum wire_status */
+			struct wire_str principal;
+			uint64_t cred;
+		} auth_result;
+		struct {
+			const uint32_t *addrs; /* IPv4, host order */
+			uint32_t n;
+		} bans;
+		struct {
+			struct wire_bytes keys; /* n x CTL_TICKET_KEY_BYTES */
+		} ticket_keys;
 	} u;
 };
 

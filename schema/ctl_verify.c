@@ -167,6 +167,197 @@ verify_ctl_error(struct vctx *c, uint32_t pos)
 	return 0;
 }
 
+/* ---- the ctld <-> sluiced link ---- */
+
+enum str_class { STR_NAME, STR_GLOB, STR_TEXT };
+
+/* One string of class cls, 1..max bytes (text: 1..max printable bytes). */
+static int
+check_str_class(struct vctx *c, uint32_t at, struct wire_str s, enum str_class cls, uint32_t max)
+{
+	uint32_t i;
+	int rc = 0;
+
+	if (s.len == 0)
+		rc = cls == STR_TEXT ? -WIRE_E_CTL_VALUE_OUT_OF_RANGE : -WIRE_E_NAME_EMPTY;
+	else if (s.len > max)
+		rc = cls == STR_TEXT ? -WIRE_E_TEXT_TOO_LONG : -WIRE_E_NAME_TOO_LONG;
+	else if (cls == STR_TEXT)
+		rc = frame_text(c, s.p, s.len, max);
+	else
+		for (i = 0; i < s.len && !rc; i++)
+			if (!(cls == STR_GLOB && s.p[i] == '*') && wire_check_name(s.p + i, 1, 1))
+				rc = -WIRE_E_NAME_BAD_CHAR;
+	if (rc)
+		c->at = at;
+	return rc;
+}
+
+/* Vector of strings at field id: min..max of them, each of class cls. */
+static int
+field_strings(struct vctx *c, const struct tview *tv, unsigned id, bool required, uint32_t min,
+	      uint32_t max, enum str_class cls, uint32_t len_max)
+{
+	uint32_t vpos, n, i, at;
+	struct wire_str s;
+
+	TRY(field_vector(c, tv, id, required, 4, 4, &vpos, &n));
+	if (vpos && n < min)
+		FAIL(c, LIST_EMPTY, vpos);
+	if (n > max)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	for (i = 0; i < n; i++) {
+		TRY(follow_offset(c, vpos + 4 + 4 * i, &at));
+		TRY(check_string(c, at, &s));
+		TRY(check_str_class(c, at, s, cls, len_max));
+	}
+	return 0;
+}
+
+static int
+verify_ctl_attach(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+	unsigned id;
+
+	TRY(table_enter(c, pos, &tv));
+	for (id = wire_fid_ctl_attach_version; id <= wire_fid_ctl_attach_io_lcores; id++)
+		TRY(field_u32(c, &tv, id, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_setup(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_strings(c, &tv, wire_fid_ctl_setup_queues, true, 1, CTL_QUEUES_MAX, STR_TEXT,
+			  CTL_SPEC_MAX));
+	TRY(field_u32(c, &tv, wire_fid_ctl_setup_ticket_lifetime_s, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_grant(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_name(c, &tv, wire_fid_ctl_grant_name, WIRE_QUEUE_NAME_MAX));
+	TRY(field_u8(c, &tv, wire_fid_ctl_grant_roles, 0, &v, &at));
+	if (v < 1 || v > 3)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at ? at : tv.t);
+	TRY(field_strings(c, &tv, wire_fid_ctl_grant_queues, true, 1, CTL_GLOBS_MAX, STR_GLOB,
+			  WIRE_QUEUE_NAME_MAX));
+	TRY(field_strings(c, &tv, wire_fid_ctl_grant_types, false, 0, CTL_TYPES_MAX, STR_NAME,
+			  WIRE_TYPE_NAME_MAX));
+	TRY(field_u32(c, &tv, wire_fid_ctl_grant_max_payload, &v, &at));
+	TRY(field_u8(c, &tv, wire_fid_ctl_grant_max_priority, 0, &v, &at));
+	if (v > WIRE_PRIORITY_MAX)
+		FAIL(c, PRIORITY_OUT_OF_RANGE, at);
+	TRY(field_u32(c, &tv, wire_fid_ctl_grant_jobs_per_s, &v, &at));
+	TRY(field_u32(c, &tv, wire_fid_ctl_grant_jobs_burst, &v, &at));
+	TRY(field_u64(c, &tv, wire_fid_ctl_grant_bytes_per_s));
+	TRY(field_u64(c, &tv, wire_fid_ctl_grant_bytes_burst));
+	TRY(field_u32(c, &tv, wire_fid_ctl_grant_max_conns, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_grants(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u64(c, &tv, wire_fid_ctl_grants_gen));
+	TRY(field_bool(c, &tv, wire_fid_ctl_grants_first));
+	TRY(field_bool(c, &tv, wire_fid_ctl_grants_last));
+	TRY(field_vector(c, &tv, wire_fid_ctl_grants_grants, true, 4, 4, &vpos, &n));
+	if (n > CTL_GRANTS_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	TRY(vector_tables(c, vpos, n, verify_ctl_grant));
+	TRY(field_vector(c, &tv, wire_fid_ctl_grants_creds, false, 8, 8, &vpos, &n));
+	if (n > CTL_CREDS_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_authenticate(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at, vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u64(c, &tv, wire_fid_ctl_authenticate_id));
+	TRY(field_u8(c, &tv, wire_fid_ctl_authenticate_role, 0, &v, &at));
+	if (v < 1 || v > 3)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at ? at : tv.t);
+	TRY(field_u32(c, &tv, wire_fid_ctl_authenticate_addr, &v, &at));
+	TRY(field_vector(c, &tv, wire_fid_ctl_authenticate_token, true, 1, 1, &vpos, &n));
+	if (n == 0)
+		FAIL(c, LIST_EMPTY, vpos);
+	if (n > WIRE_TOKEN_MAX)
+		FAIL(c, TOKEN_TOO_LONG, vpos);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_auth_result(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	struct wire_str s;
+	uint32_t at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u64(c, &tv, wire_fid_ctl_auth_result_id));
+	TRY(field_enum16(c, &tv, wire_fid_ctl_auth_result_status, 0, WIRE_STATUS__COUNT));
+	TRY(field_string(c, &tv, wire_fid_ctl_auth_result_principal, false, &s, &at));
+	if (s.len)
+		TRY(check_str_class(c, at, s, STR_NAME, WIRE_QUEUE_NAME_MAX));
+	TRY(field_u64(c, &tv, wire_fid_ctl_auth_result_cred));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_bans(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_vector(c, &tv, wire_fid_ctl_bans_addrs, true, 4, 4, &vpos, &n));
+	if (n > CTL_BANS_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_ticket_keys(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_vector(c, &tv, wire_fid_ctl_ticket_keys_keys, true, 1, 1, &vpos, &n));
+	if (n == 0 || n % CTL_TICKET_KEY_BYTES || n > CTL_TICKET_KEYS_MAX * CTL_TICKET_KEY_BYTES)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, vpos);
+	table_leave(c);
+	return 0;
+}
+
 static const verify_table_fn verify_msg[CTL_MSG__COUNT] = {
 #define CTL_MSG(sym, tbl, name, req) [CTL_MSG_##sym] = verify_##tbl,
 #include "ctl_msg.def"

@@ -29,6 +29,8 @@
 #define WIRE_F_STATUS(tbl, f, id, def)
 #define WIRE_F_STATUSES(tbl, f, id)
 #define WIRE_F_U64S(tbl, f, id)
+#define WIRE_F_U32S(tbl, f, id)
+#define WIRE_F_STRS(tbl, f, id)
 #define WIRE_F_IDS(tbl, f, id)
 #define WIRE_F_TABLE(tbl, f, id, child)
 #define WIRE_F_TABLES(tbl, f, id, child)
@@ -50,6 +52,8 @@
 #define WIRE_F_STATUS(tbl, f, id, def) WIRE_FID_ROW(tbl, f, id)
 #define WIRE_F_STATUSES(tbl, f, id) WIRE_FID_ROW(tbl, f, id)
 #define WIRE_F_U64S(tbl, f, id) WIRE_FID_ROW(tbl, f, id)
+#define WIRE_F_U32S(tbl, f, id) WIRE_FID_ROW(tbl, f, id)
+#define WIRE_F_STRS(tbl, f, id) WIRE_FID_ROW(tbl, f, id)
 #define WIRE_F_IDS(tbl, f, id) WIRE_FID_ROW(tbl, f, id)
 #define WIRE_F_TABLE(tbl, f, id, child) WIRE_FID_ROW(tbl, f, id)
 #define WIRE_F_TABLES(tbl, f, id, child) WIRE_FID_ROW(tbl, f, id)
@@ -120,6 +124,15 @@ enum {
 #define WIRE_F_STATUS(tbl, f, id, def) WIRE_F_U16(tbl, f, id, def)
 #define WIRE_F_STATUSES(tbl, f, id) WIRE_VEC_GET(tbl, f, id, uint16_t, 2, wire_ld16)
 #define WIRE_F_U64S(tbl, f, id) WIRE_VEC_GET(tbl, f, id, uint64_t, 8, wire_ld64)
+#define WIRE_F_U32S(tbl, f, id) WIRE_VEC_GET(tbl, f, id, uint32_t, 4, wire_ld32)
+#define WIRE_F_STRS(tbl, f, id)                                                                    \
+	static inline struct wire_str wire_##tbl##_##f##_ld(const uint8_t *slot)                   \
+	{                                                                                          \
+		const uint8_t *v = wire_deref(slot);                                               \
+		struct wire_str s = { (const char *)v + 4, wire_ld32(v) };                         \
+		return s;                                                                          \
+	}                                                                                          \
+	WIRE_VEC_GET(tbl, f, id, struct wire_str, 4, wire_##tbl##_##f##_ld)
 #define WIRE_F_IDS(tbl, f, id) WIRE_VEC_GET(tbl, f, id, struct wire_jobid, 16, wire_ld_jobid)
 #define WIRE_F_TABLE(tbl, f, id, child)                                                            \
 	static inline const struct wire_##child *wire_##tbl##_##f(const struct wire_##tbl *t)      \

@@ -13,6 +13,8 @@
 #undef WIRE_F_STATUS
 #undef WIRE_F_STATUSES
 #undef WIRE_F_U64S
+#undef WIRE_F_U32S
+#undef WIRE_F_STRS
 #undef WIRE_F_IDS
 #undef WIRE_F_TABLE
 #undef WIRE_F_TABLES

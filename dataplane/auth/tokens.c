@@ -39,15 +39,132 @@ auth_lookup(const struct auth_table *t, const uint8_t *token, uint32_t len)
 	return found;
 }
 
+uint64_t
+auth_cred_of_hash(const uint8_t h[AUTH_HASH_BYTES])
+{
+	uint64_t id = 0;
+	unsigned i;
+
+	for (i = 0; i < AUTH_CRED_BITS / 8; i++)
+		id = id << 8 | h[i];
+	return id;
+}
+
+static int
+cmp_cred(const void *a, const void *b)
+{
+	const struct auth_cred *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int
-auth_find_hash(const struct auth_table *t, const uint8_t h[AUTH_HASH_BYTES])
+auth_table_index(struct auth_table *t)
 {
 	unsigned i;
 
-	for (i = 0; i < t->n; i++)
-		if (memcmp(t->e[i].hash, h, AUTH_HASH_BYTES) == 0)
-			return (int)i;
+	if (t->n_creds)
+		qsort(t->creds, t->n_creds, sizeof(t->creds[0]), cmp_cred);
+	if (t->n_bans)
+		qsort(t->bans, t->n_bans, sizeof(t->bans[0]), cmp_u32);
+	for (i = 1; i < t->n_creds; i++)
+		if (t->creds[i].id == t->creds[i - 1].id)
+			return -1;
+	return 0;
+}
+
+int
+auth_find_cred(const struct auth_table *t, uint64_t id)
+{
+	unsigned lo = 0, hi = t->n_creds;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (t->creds[mid].id == id)
+			return (int)t->creds[mid].entry;
+		if (t->creds[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
+}
+
+bool
+auth_banned(const struct auth_table *t, uint32_t addr)
+{
+	unsigned lo = 0, hi = t->n_bans;
+
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+
+		if (t->bans[mid] == addr)
+			return true;
+		if (t->bans[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/*
+ * GCRA (the token bucket as one word): tat is the time at which the bucket
+ * would be full again. A cost of c units at rate r adds c/r seconds; it is
+ * allowed when the new tat lies at most burst/r seconds ahead of now. One
+ * compare-and-swap makes a take exact across lcores.
+ */
+static uint64_t
+gcra_ns(uint64_t units, uint64_t rate)
+{
+	const uint64_t ns = 1000000000ull;
+
+	/* units * 1e9 / rate without overflowing: rate < 2^64 / 1e9 is not given */
+	return units / rate * ns + (uint64_t)((double)(units % rate) * 1e9 / (double)rate);
+}
+
+static bool
+gcra_take(_Atomic uint64_t *tat, uint64_t now, uint64_t cost, uint64_t rate, uint64_t burst)
+{
+	uint64_t inc, tau, old, next;
+
+	if (rate == 0)
+		return true;
+	inc = gcra_ns(cost, rate);
+	tau = gcra_ns(burst ? burst : rate, rate);
+	old = atomic_load_explicit(tat, memory_order_relaxed);
+	do {
+		next = (old > now ? old : now) + inc;
+		/* A full bucket passes one job larger than the burst: never refused forever. */
+		if (next - now > tau && old > now)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(tat, &old, next, memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
+bool
+auth_rate_take(struct auth_entry *e, uint64_t now_ns, uint64_t bytes)
+{
+	if (!gcra_take(&e->jobs_tat, now_ns, 1, e->jobs_per_s, e->jobs_burst))
+		return false;
+	if (!gcra_take(&e->bytes_tat, now_ns, bytes, e->bytes_per_s, e->bytes_burst)) {
+		/* give the job back: the two limits move together */
+		if (e->jobs_per_s)
+			atomic_fetch_sub_explicit(&e->jobs_tat, gcra_ns(1, e->jobs_per_s),
+						  memory_order_relaxed);
+		return false;
+	}
+	return true;
 }
 
 /* A name or a token hash already on an earlier line: "why" says which. */
@@ -66,6 +183,24 @@ duplicate(const struct auth_table *t, const struct auth_entry *e, char *why, siz
 				 "principal %s has the same token hash as %s: a token names one "
 				 "principal",
 				 e->principal.name, t->e[i].principal.name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Two hashes whose first 6 bytes agree would share a credential id. */
+static int
+duplicate_cred(const struct auth_table *t, const struct auth_entry *e, char *why, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n; i++) {
+		if (auth_cred_of_hash(t->e[i].hash) == auth_cred_of_hash(e->hash)) {
+			snprintf(why, len,
+				 "principals %s and %s have token hashes that begin alike (first "
+				 "%d bits): make a new token for one of them",
+				 t->e[i].principal.name, e->principal.name, AUTH_CRED_BITS);
 			return -1;
 		}
 	}
@@ -257,7 +392,8 @@ auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 			cap = cap ? cap * 2 : 16;
 		}
 		if (parse_line(&t->e[t->n], p, why, sizeof(why)) ||
-		    duplicate(t, &t->e[t->n], why, sizeof(why))) {
+		    duplicate(t, &t->e[t->n], why, sizeof(why)) ||
+		    duplicate_cred(t, &t->e[t->n], why, sizeof(why))) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 			goto fail;
 		}
@@ -274,6 +410,17 @@ auth_load(struct auth_table *t, const char *path, char *err, size_t errlen)
 		auth_free(t);
 		return -1;
 	}
+	t->creds = calloc(t->n, sizeof(*t->creds));
+	if (!t->creds) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		auth_free(t);
+		return -1;
+	}
+	for (t->n_creds = 0; t->n_creds < t->n; t->n_creds++)
+		t->creds[t->n_creds] =
+			(struct auth_cred){ .id = auth_cred_of_hash(t->e[t->n_creds].hash),
+					    .entry = t->n_creds };
+	auth_table_index(t); /* duplicate_cred ruled out equal ids */
 	return 0;
 fail:
 	free(line);
@@ -286,6 +433,10 @@ void
 auth_free(struct auth_table *t)
 {
 	free(t->e);
+	free(t->creds);
+	free(t->bans);
 	t->e = NULL;
-	t->n = 0;
+	t->creds = NULL;
+	t->bans = NULL;
+	t->n = t->n_creds = t->n_bans = 0;
 }

@@ -66,12 +66,13 @@ struct ctlsrv_stats {
 };
 
 struct ctl_client {
-	int fd;       /* -1: free */
-	uint32_t gen; /* request number: an answer from an older one is dropped */
-	bool busy;    /* a request is with the workers */
-	bool gone;    /* the peer left while busy: free the slot once answered */
-	uint8_t type; /* enum ctl_msg of the request in flight */
-	uint16_t n;   /* queues it covers */
+	int fd;        /* -1: free */
+	uint32_t gen;  /* request number: an answer from an older one is dropped */
+	bool busy;     /* a request is with the workers */
+	bool gone;     /* the peer left while busy: free the slot once answered */
+	bool external; /* fd is the caller's (ctlsrv_external_open): not read, not closed */
+	uint8_t type;  /* enum ctl_msg of the request in flight */
+	uint16_t n;    /* queues it covers */
 	uint16_t pending;
 	uint64_t seq;
 	uint32_t count;                 /* jobs purged or redriven */
@@ -241,7 +242,7 @@ ctlsrv_create(struct appliance *a, unsigned n_workers, const char *path, char *e
 			return NULL;
 		}
 	}
-	if (open_socket(s, path, err, errlen)) {
+	if (path && open_socket(s, path, err, errlen)) {
 		ctlsrv_free(s);
 		return NULL;
 	}
@@ -257,7 +258,7 @@ ctlsrv_free(struct ctlsrv *s)
 	if (!s)
 		return;
 	for (i = 0; i < CTLSRV_CLIENTS_MAX; i++)
-		if (s->c[i].fd >= 0)
+		if (s->c[i].fd >= 0 && !s->c[i].external)
 			close(s->c[i].fd);
 	if (s->lfd >= 0)
 		close(s->lfd);
@@ -296,9 +297,11 @@ client_close(struct ctlsrv *s, struct ctl_client *c)
 		c->gone = true; /* the workers still write into c->st */
 		return;
 	}
-	close_read(c->fd, s->rx, sizeof(s->rx));
+	if (!c->external)
+		close_read(c->fd, s->rx, sizeof(s->rx));
 	c->fd = -1;
 	c->gone = false;
+	c->external = false;
 }
 
 /* Send the message in s->tx (n bytes, or a build error); a peer that cannot take it is closed. */
@@ -618,9 +621,10 @@ ctlsrv_poll(struct ctlsrv *s)
 	if (!s)
 		return;
 	drain_answers(s);
+	/* A negative fd (no socket) is ignored by poll(2). */
 	pfd[n++] = (struct pollfd){ .fd = s->lfd, .events = POLLIN };
 	for (i = 0; i < CTLSRV_CLIENTS_MAX; i++) {
-		if (s->c[i].fd < 0 || s->c[i].busy)
+		if (s->c[i].fd < 0 || s->c[i].busy || s->c[i].external)
 			continue;
 		who[n] = i;
 		pfd[n++] = (struct pollfd){ .fd = s->c[i].fd, .events = POLLIN };
@@ -632,6 +636,47 @@ ctlsrv_poll(struct ctlsrv *s)
 			read_client(s, who[i]);
 	if (pfd[0].revents & POLLIN)
 		accept_clients(s);
+}
+
+/* ---- channels the caller reads (ctldlink) ---- */
+
+int
+ctlsrv_external_open(struct ctlsrv *s, int fd)
+{
+	unsigned i;
+
+	for (i = 0; i < CTLSRV_CLIENTS_MAX && s->c[i].fd >= 0; i++)
+		;
+	if (i == CTLSRV_CLIENTS_MAX)
+		return -1;
+	s->c[i].fd = fd;
+	s->c[i].gone = false;
+	s->c[i].external = true;
+	return (int)i;
+}
+
+void
+ctlsrv_external_request(struct ctlsrv *s, int slot, const void *msg, size_t len)
+{
+	struct ctl_client *c;
+
+	if (slot < 0 || slot >= CTLSRV_CLIENTS_MAX || !s->c[slot].external || s->c[slot].gone)
+		return;
+	c = &s->c[slot];
+	if (c->busy) {
+		s->st.rings_full++;
+		send_error(s, c, 0, CTL_STATUS_BUSY, "one request at a time on the ctld link");
+		return;
+	}
+	memcpy(s->rx, msg, len < sizeof(s->rx) ? len : sizeof(s->rx));
+	handle_datagram(s, (unsigned)slot, len);
+}
+
+void
+ctlsrv_external_close(struct ctlsrv *s, int slot)
+{
+	if (s && slot >= 0 && slot < CTLSRV_CLIENTS_MAX && s->c[slot].external)
+		client_close(s, &s->c[slot]);
 }
 
 /* ---- worker side ---- */

@@ -41,8 +41,9 @@ struct ctlsrv;
 /*
  * Create the socket at path (mode 0600, listening) and the rings to each of
  * n_workers worker lcores. A stale socket file (nobody listening) is
- * replaced; a live one or any other file is an error. Main lcore, before
- * the lcores start. NULL with a message for a person in err.
+ * replaced; a live one or any other file is an error. path NULL: no socket,
+ * requests come only through ctlsrv_external_*. Main lcore, before the
+ * lcores start. NULL with a message for a person in err.
  */
 struct ctlsrv *ctlsrv_create(struct appliance *a, unsigned n_workers, const char *path, char *err,
 			     size_t errlen);
@@ -55,6 +56,17 @@ void ctlsrv_poll(struct ctlsrv *s);
  * its engine e (at time now) and answer. s NULL (no control socket): returns.
  */
 void ctlsrv_worker_poll(struct ctlsrv *s, unsigned worker, struct eng *e, uint64_t now);
+
+/*
+ * A channel the caller reads itself (sluice-ctld's link, ctldlink.h): the
+ * requests it passes in are verified and routed like the socket's, and
+ * answered on fd, which stays the caller's. open: a client slot, or -1 when
+ * every slot is taken. A request while the previous one is still with the
+ * workers is answered Error{Busy}. close: before the caller closes fd.
+ */
+int ctlsrv_external_open(struct ctlsrv *s, int fd);
+void ctlsrv_external_request(struct ctlsrv *s, int slot, const void *msg, size_t len);
+void ctlsrv_external_close(struct ctlsrv *s, int slot);
 
 /* Counters as one JSON object on one line: refusals and errors by reason. */
 void ctlsrv_stats_json(const struct ctlsrv *s, FILE *out);

@@ -13,11 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <arpa/inet.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
 #include "config.h"
+#include "ctldlink.h"
 #include "lcore.h"
 
 #define BURST 64
@@ -46,10 +49,13 @@ struct conn {
 	bool handoff;     /* consumer spanning workers: credit in io->banks[slot] */
 	bool hs_waiting;  /* handshake deferred by the per-poll budget */
 	bool has_sess;    /* sess is initialised (TLS handshake done) */
+	bool counted;     /* counted in its principal entry's conns */
 	uint8_t revoked;  /* 0, or why a reload took its grants (REVOKE_*): Goodbye when acked */
 	uint16_t workers; /* bit w: worker w holds a consumer for it */
 	uint32_t gen;
+	uint32_t addr; /* client's IPv4 address, host order */
 	int64_t h;
+	uint64_t cred; /* credential the session authenticated with */
 	uint64_t hs_deadline;
 	uint32_t pend_head, pend_tail; /* list in io->pend, UINT32_MAX = none */
 	struct tls_conn tls;
@@ -60,7 +66,7 @@ struct conn {
 struct io_stats {
 	uint64_t accepted, closed, refused_full, handshakes, handshake_failures, handshake_timeouts,
 		enqueue_ring_full, job_mem_exhausted, stale_msgs, deliveries, deliveries_dropped,
-		auth_revoked, auth_changed, auth_rebound;
+		auth_revoked, auth_changed, auth_rebound, banned, rate_limited, too_many_conns;
 };
 
 struct io_lcore {
@@ -80,6 +86,7 @@ struct io_lcore {
 	struct credit_bank *banks;     /* per connection slot, for consumers spanning workers */
 	const struct auth_table *auth; /* the principal table this lcore's sessions point into */
 	uint64_t now, next_tick, drain_deadline;
+	uint64_t now_ns; /* monotonic, for rate limits */
 	bool draining;
 	uint64_t session_seq;
 	uint32_t hs_budget;
@@ -168,6 +175,29 @@ conn_credit_pump(struct io_lcore *io, struct conn *c)
 	}
 }
 
+/* What a session holds between losing its grants and its Goodbye: nothing. */
+static const struct pol_principal no_grants = { .name = "(grants withdrawn)" };
+
+/* The table entry of a session's principal, NULL when it holds none. */
+static struct auth_entry *
+conn_entry(const struct conn *c)
+{
+	const struct pol_principal *p = c->has_sess ? c->sess.principal : NULL;
+
+	/* Entries are shared with the other lcores only through their atomics. */
+	return p && p != &no_grants ? (struct auth_entry *)(uintptr_t)auth_entry_of(p) : NULL;
+}
+
+static void
+conn_uncount(struct conn *c)
+{
+	struct auth_entry *e = conn_entry(c);
+
+	if (c->counted && e)
+		atomic_fetch_sub_explicit(&e->conns, 1, memory_order_relaxed);
+	c->counted = false;
+}
+
 static void
 conn_free(struct io_lcore *io, struct conn *c, bool abort)
 {
@@ -191,6 +221,7 @@ conn_free(struct io_lcore *io, struct conn *c, bool abort)
 		io->pend_free = p;
 		p = next;
 	}
+	conn_uncount(c);
 	io->tp->ops->close(io->tp, c->h, abort);
 	tls_conn_free(&c->tls);
 	c->state = CONN_FREE;
@@ -369,6 +400,12 @@ conn_accept(struct io_lcore *io, const struct tp_event *ev)
 		io->tp->ops->close(io->tp, ev->handle, true);
 		return;
 	}
+	/* Banned by sluice-ctld after repeated failed authentication: not even TLS. */
+	if (io->auth->n_bans && auth_banned(io->auth, ntohl(ev->peer_ip))) {
+		io->st.banned++;
+		io->tp->ops->close(io->tp, ev->handle, true);
+		return;
+	}
 	slot = io->free_slots[--io->n_free];
 	c = &io->conns[slot];
 	if (tls_conn_init(&c->tls, io->tls, c->mem, TLS_RX_BYTES, c->mem + TLS_RX_BYTES,
@@ -379,6 +416,8 @@ conn_accept(struct io_lcore *io, const struct tp_event *ev)
 	}
 	c->state = CONN_TLS;
 	c->h = ev->handle;
+	c->addr = ntohl(ev->peer_ip);
+	c->counted = false;
 	c->want_write = false;
 	c->hs_waiting = false;
 	c->pend_head = c->pend_tail = UINT32_MAX;
@@ -394,9 +433,11 @@ env_auth(void *arg, struct sess *s, const uint8_t *token, uint32_t len, uint8_t 
 {
 	struct io_lcore *io = io_of(arg);
 	struct conn *c = conn_of_sess(io, s);
-	struct auth_msg m = {
-		.conn = slot_of(io, c), .gen = c->gen, .role = role, .token_len = len
-	};
+	struct auth_msg m = { .conn = slot_of(io, c),
+			      .gen = c->gen,
+			      .role = role,
+			      .token_len = len,
+			      .addr = c->addr };
 
 	memcpy(m.token, token, len);
 	if (rte_ring_sp_enqueue_burst_elem(io->a->auth_req[io->index], &m, sizeof(m), 1, NULL) != 1)
@@ -411,11 +452,18 @@ env_enqueue(void *arg, struct sess *s, uint32_t slot, uint32_t idx, const struct
 	struct wire_str qn = wire_job_queue(job);
 	int q = appliance_queue_find(io->a, qn.p, qn.len);
 	enum wire_status st = pol_check_job(s->principal, q >= 0 ? &io->a->queues[q] : NULL, job);
+	struct auth_entry *e;
 	struct eng_job *obj;
 	struct msg m;
 
 	if (st != WIRE_STATUS_OK)
 		return st;
+	/* The principal's jobs/s and bytes/s, shared by every I/O lcore. */
+	e = conn_entry(c); /* not NULL: a session without grants was refused above */
+	if (e && !auth_rate_take(e, io->now_ns, wire_job_payload(job).len)) {
+		io->st.rate_limited++;
+		return WIRE_STATUS_RATE_LIMITED;
+	}
 	obj = job_get(io->a, eng_job_size(job));
 	if (!obj) {
 		io->st.job_mem_exhausted++;
@@ -625,9 +673,6 @@ from_worker(struct io_lcore *io, unsigned w)
 
 enum { REVOKE_GONE = 1, REVOKE_CHANGED };
 
-/* What a session holds between losing its grants and its Goodbye: nothing. */
-static const struct pol_principal no_grants = { .name = "(grants withdrawn)" };
-
 /* A session whose grants a reload withdrew: Goodbye once its batches are answered. */
 static void
 conn_revoke_check(struct io_lcore *io, struct conn *c)
@@ -636,20 +681,24 @@ conn_revoke_check(struct io_lcore *io, struct conn *c)
 		return;
 	sess_goodbye(&c->sess, WIRE_STATUS_UNAUTHENTICATED,
 		     c->revoked == REVOKE_GONE
-			     ? "token revoked: the token file no longer lists it"
-			     : "the principal's grants changed in the token file: hello again");
+			     ? "credential revoked or expired: this token no longer opens sessions"
+			     : "the principal's grants changed: hello again");
 	if (c->sess.state >= SESS_CLOSING)
 		c->state = CONN_CLOSING;
 	conn_flush(io, c);
 }
 
 /*
- * A new principal table (SIGHUP reloaded --tokens): move every session onto
- * it. A session whose token is gone, or whose principal's grants changed,
- * keeps no grant at all from here (new enqueues and subscriptions are
- * refused Forbidden), gets the answers of the batches it has in flight, then
- * Goodbye{Unauthenticated}: hello again, and the new grants apply. So no
- * session keeps a permission the file no longer gives, and none loses an ack.
+ * A new principal table (sluice-ctld pushed Grants, or SIGHUP reloaded
+ * --tokens): move every session onto it. A session whose credential is gone,
+ * or whose principal's grants changed, keeps no grant at all from here (new
+ * enqueues and subscriptions are refused Forbidden), gets the answers of the
+ * batches it has in flight, then Goodbye{Unauthenticated}: hello again, and
+ * the new grants apply. So no session keeps a permission the configuration
+ * no longer gives, and none loses an ack. Limits may change under a session:
+ * it moves to the new entry and counts there (entries start at 0 sessions;
+ * each lcore adds its own as it moves, so a limit may be passed for the
+ * moment the lcores take to move).
  */
 static void
 auth_rebind(struct io_lcore *io, const struct auth_table *t)
@@ -659,19 +708,24 @@ auth_rebind(struct io_lcore *io, const struct auth_table *t)
 	for (i = 0; i < io->max_conns; i++) {
 		struct conn *c = &io->conns[i];
 		const struct pol_principal *old;
+		struct auth_entry *e;
 		int p;
 
-		old = c->sess.principal;
-		if (c->state == CONN_FREE || !c->has_sess || !old || old == &no_grants)
+		old = c->has_sess ? c->sess.principal : NULL;
+		if (c->state == CONN_FREE || !old || old == &no_grants)
 			continue;
+		c->counted = false; /* the old table's counts go with it */
 		if (c->state != CONN_OPEN) {
 			/* Closing: it takes no more frames, but holds nothing old either. */
 			c->sess.principal = &no_grants;
 			continue;
 		}
-		p = auth_find_hash(t, auth_entry_of(old)->hash);
+		p = auth_find_cred(t, c->cred);
 		if (p >= 0 && pol_principal_equal(old, &t->e[p].principal)) {
-			c->sess.principal = &t->e[p].principal;
+			e = (struct auth_entry *)(uintptr_t)&t->e[p];
+			c->sess.principal = &e->principal;
+			atomic_fetch_add_explicit(&e->conns, 1, memory_order_relaxed);
+			c->counted = true;
 			io->st.auth_rebound++;
 			continue;
 		}
@@ -698,6 +752,21 @@ auth_refresh(struct io_lcore *io)
 		auth_rebind(io, t);
 }
 
+/* Count c in e's sessions; false (and not counted) when e's limit is reached. */
+static bool
+conn_count(struct io_lcore *io, struct conn *c, struct auth_entry *e)
+{
+	unsigned n = atomic_fetch_add_explicit(&e->conns, 1, memory_order_relaxed);
+
+	(void)io;
+	if (e->max_conns && n >= e->max_conns) {
+		atomic_fetch_sub_explicit(&e->conns, 1, memory_order_relaxed);
+		return false;
+	}
+	c->counted = true;
+	return true;
+}
+
 static void
 from_main(struct io_lcore *io)
 {
@@ -713,19 +782,23 @@ from_main(struct io_lcore *io)
 			continue;
 		if (m.status == WIRE_STATUS_OK) {
 			/* Answered from a table at least as old as ours, or newer: take it. */
-			i = auth_find_hash(io->auth, m.token);
+			i = auth_find_cred(io->auth, m.cred);
 			if (i < 0) {
 				auth_refresh(io);
-				i = auth_find_hash(io->auth, m.token);
+				i = auth_find_cred(io->auth, m.cred);
 			}
-			if (i >= 0) {
-				p = &io->auth->e[i].principal;
-			} else {
+			if (i < 0) {
 				m.status = WIRE_STATUS_UNAUTHENTICATED; /* revoked in between */
 				io->st.auth_revoked++;
+			} else if (!conn_count(io, c,
+					       (struct auth_entry *)(uintptr_t)&io->auth->e[i])) {
+				m.status = WIRE_STATUS_TOO_MANY_CONNECTIONS;
+				io->st.too_many_conns++;
+			} else {
+				p = &io->auth->e[i].principal;
+				c->cred = m.cred;
 			}
 		}
-		memset(m.token, 0, sizeof(m.token));
 		sess_auth_done(&c->sess, (enum wire_status)m.status, p);
 		if (c->sess.state >= SESS_CLOSING)
 			c->state = CONN_CLOSING;
@@ -783,9 +856,23 @@ io_lcore_poll(struct io_lcore *io)
 	unsigned w;
 	int n, i;
 
-	io->now = mono_ms();
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		io->now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		io->now = io->now_ns / 1000000;
+	}
 	io->hs_budget = io->a->cfg->handshakes_per_poll;
 	auth_refresh(io);
+	if (io->a->link) {
+		struct tls_ticket_key k[TLS_TICKET_KEYS];
+		unsigned nk = ctldlink_ticket_keys(io->a->link, io->index, k, TLS_TICKET_KEYS);
+
+		if (nk)
+			tls_ctx_set_ticket_keys(io->tls, k, nk);
+		memset(k, 0, sizeof(k));
+	}
 	if (!io->draining && atomic_load(&io->a->quit)) {
 		io->draining = true;
 		io->drain_deadline = io->now + io->a->cfg->drain_timeout_ms;
@@ -851,13 +938,15 @@ io_lcore_stats_json(const struct io_lcore *io, FILE *out)
 		",\"job_mem_exhausted\":%" PRIu64 ",\"enqueue_ring_full\":%" PRIu64
 		",\"deliveries\":%" PRIu64 ",\"deliveries_dropped\":%" PRIu64
 		",\"auth_revoked\":%" PRIu64 ",\"auth_changed\":%" PRIu64
-		",\"auth_rebound\":%" PRIu64 ",\"invalid\":{",
+		",\"auth_rebound\":%" PRIu64 ",\"banned\":%" PRIu64 ",\"rate_limited\":%" PRIu64
+		",\"too_many_conns\":%" PRIu64 ",\"invalid\":{",
 		io->index, st->accepted, st->closed, st->refused_full, st->handshakes,
 		st->handshake_failures, st->handshake_timeouts, ss->auth_ok, ss->auth_refused,
 		ss->frames_in, ss->frames_out, ss->too_large, ss->bad_sequence,
 		ss->batches_over_limit, ss->hello_timeouts, ss->idle_timeouts, ss->out_overflow,
 		ss->jobs_in, st->job_mem_exhausted, st->enqueue_ring_full, st->deliveries,
-		st->deliveries_dropped, st->auth_revoked, st->auth_changed, st->auth_rebound);
+		st->deliveries_dropped, st->auth_revoked, st->auth_changed, st->auth_rebound,
+		st->banned, st->rate_limited, st->too_many_conns);
 	for (i = 1; i < WIRE_E__COUNT; i++) {
 		if (!ss->invalid[i])
 			continue;

@@ -110,10 +110,10 @@ struct msg {
 _Static_assert(sizeof(struct msg) == 32, "ring element size");
 
 /*
- * Request: the token. Response: the status and, when OK, the principal's
- * token hash in token[] (the token itself is wiped): the I/O lcore finds the
- * principal by that hash in the table it reads, which may be newer than the
- * main lcore's when it answered (a reload in between).
+ * Request: the token and the client's address. Response: the status and,
+ * when OK, the credential id (the token itself is wiped): the I/O lcore
+ * finds the principal by that id in the table it reads, which may be newer
+ * than the one the answer came from (a reload in between).
  */
 struct auth_msg {
 	uint32_t conn;
@@ -122,9 +122,10 @@ struct auth_msg {
 	uint8_t status; /* response */
 	uint16_t rsvd;
 	uint32_t token_len;
+	uint32_t addr; /* IPv4, host order */
+	uint64_t cred; /* response */
 	uint8_t token[WIRE_TOKEN_MAX];
 };
-_Static_assert(WIRE_TOKEN_MAX >= AUTH_HASH_BYTES, "a response carries a hash in token[]");
 
 /* Job objects: [refs][pad][struct eng_job ...] from a size-class mempool. */
 struct job_hdr {
@@ -142,6 +143,7 @@ job_hdr_of(const struct eng_job *j)
 }
 
 struct sluiced_cfg;
+struct ctldlink;
 
 /* Everything the lcores share; read-only after start except the quit flag. */
 struct appliance {
@@ -170,7 +172,7 @@ struct appliance {
 	struct {
 		_Alignas(64) _Atomic uint64_t gen;
 	} auth_seen[SLUICED_IO_MAX];
-	struct auth_table *auth_retired; /* main lcore only: waiting for every I/O lcore */
+	struct auth_table *auth_retired; /* main lcore only: replaced tables, newest first */
 	uint64_t reloads, reload_failures;
 	const struct pol_queue *queues;
 	unsigned n_queues;
@@ -179,7 +181,8 @@ struct appliance {
 	atomic_int quit;         /* 1: drain; 2: stop now */
 	atomic_uint io_done;     /* I/O lcores that finished draining */
 	atomic_uint workers_done;
-	struct ctlsrv *ctl; /* control socket, NULL when off (dataplane/ctl/ctlsrv.h) */
+	struct ctlsrv *ctl;    /* control socket, NULL when off (dataplane/ctl/ctlsrv.h) */
+	struct ctldlink *link; /* sluiced --ctld: the channel to sluice-ctld (ctldlink.h) */
 };
 
 /* Monotonic and wall clocks in ms. */
@@ -218,15 +221,18 @@ void appliance_rings_drain(struct appliance *a);
 
 /* One pass of the main lcore's slow path: authentication requests. */
 void main_lcore_poll(struct appliance *a);
+/* Main lcore: send m (status and cred filled) back to I/O lcore io; wipes its token. */
+void appliance_auth_answer(struct appliance *a, unsigned io, struct auth_msg *m);
 
 /*
  * Main lcore: load path into a new principal table and publish it (the old one
  * is freed after its grace period). 0, or -1 with the reason in err and the
- * published table unchanged. At most one table waits for its grace period: a
- * reload before that ends returns -1 with "busy" (try again).
+ * published table unchanged.
  */
 int appliance_auth_reload(struct appliance *a, const char *path, char *err, size_t errlen);
-/* Main lcore: free the replaced table once every I/O lcore moved past it. */
+/* Main lcore: publish t (filled and indexed); the appliance owns it from here. */
+void appliance_auth_publish(struct appliance *a, struct auth_table *t);
+/* Main lcore: free the replaced tables every I/O lcore has moved past. */
 void appliance_auth_reclaim(struct appliance *a);
 
 #endif
