@@ -25,7 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AUDIT_LINE_MAX 4096
+#define AUDIT_LINE_MAX 4096 /* bytes of a line, its newline included */
+#define AUDIT_FIELDS_MAX 64 /* caller's fields in one line */
 
 struct audit {
 	int fd;
@@ -53,6 +54,9 @@ void audit_close(struct audit *a);
  * Append one line: event plus n fields. 0, or -1 (errno; the line was not
  * written and the chain did not advance). A line longer than
  * AUDIT_LINE_MAX has its longest string values truncated (marked "...").
+ * EINVAL: empty event, a NULL or empty key, a key seq/ts/prev/event, more
+ * than AUDIT_FIELDS_MAX fields, now_ms outside years 1970..9999;
+ * EMSGSIZE: too long even with every string value cut.
  */
 int audit_append(struct audit *a, int64_t now_ms, const char *event, const struct audit_kv *kv,
 		 unsigned n);
@@ -63,8 +67,7 @@ int audit_append(struct audit *a, int64_t now_ms, const char *event, const struc
  * *lines = count when intact; -1 with *bad_line = the first line that breaks
  * it (1-based) and the reason in err.
  */
-int audit_verify(const char *path, uint64_t *lines, uint64_t *bad_line, char *err,
-		 size_t errlen);
+int audit_verify(const char *path, uint64_t *lines, uint64_t *bad_line, char *err, size_t errlen);
 
 /* Write the last n lines of the file at path to fd. 0 or -1 (errno). */
 int audit_tail(const char *path, unsigned n, int fd);

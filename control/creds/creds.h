@@ -37,9 +37,9 @@ struct cred {
 	char id[CREDS_ID_LEN + 1];
 	char principal[CREDS_NAME_MAX + 1];
 	uint8_t sha256[32];
-	int64_t created; /* Unix seconds */
-	int64_t expires; /* 0 = never */
-	int64_t revoked; /* 0 = live, else when */
+	int64_t created;  /* Unix seconds */
+	int64_t expires;  /* 0 = never */
+	int64_t revoked;  /* 0 = live, else when */
 	bool from_config; /* provisioned in the YAML file, not in the store file */
 };
 
@@ -69,7 +69,8 @@ void creds_close(struct creds *s);
  * Make a token for principal (expires 0 = never), add it, save the store.
  * The token string goes to token_out (CREDS_TOKEN_LEN + 1 bytes); it exists
  * nowhere else. 0, or -1 with err (randomness or the file failed: nothing
- * added).
+ * added). Principals are 1..CREDS_NAME_MAX of [A-Za-z0-9_.:-] (as in the
+ * YAML file); expires must be 0 or after now.
  */
 int creds_create(struct creds *s, const char *principal, int64_t now, int64_t expires,
 		 char token_out[CREDS_TOKEN_LEN + 1], struct cred *made, char *err, size_t errlen);
@@ -80,15 +81,23 @@ int creds_add_config(struct creds *s, const char *id, const char *principal,
 /* Drop every from_config token (before a reload adds the new file's). */
 void creds_drop_config(struct creds *s);
 
-/* Revoke by id (sets revoked = now, saves). 0; -1 unknown id (err says so) or file error. */
+/*
+ * Revoke by id (sets revoked = now, saves; an already revoked token keeps its
+ * time). 0; -1 unknown id (err says so) or file error. A from_config token
+ * is refused (-1): a revocation would not survive a restart, so it ends by
+ * removing it from the YAML file.
+ */
 int creds_revoke(struct creds *s, const char *id, int64_t now, char *err, size_t errlen);
 
-/* Revoke every token of principal; how many. Saves when any. */
+/*
+ * Revoke every live store token of principal (from_config ones: as above);
+ * how many. Saves when any; should the save fail they stay revoked in memory.
+ */
 unsigned creds_revoke_principal(struct creds *s, const char *principal, int64_t now);
 
 enum creds_verdict {
 	CREDS_OK = 0,
-	CREDS_UNKNOWN,   /* no token has that hash (or it is not a token at all) */
+	CREDS_UNKNOWN, /* no token has that hash (or it is not a token at all) */
 	CREDS_EXPIRED,
 	CREDS_REVOKED,
 };
@@ -98,8 +107,8 @@ enum creds_verdict {
  * every stored hash in constant time. *which = the matching entry (also for
  * EXPIRED and REVOKED), NULL for UNKNOWN.
  */
-enum creds_verdict creds_check(const struct creds *s, const uint8_t *token, size_t len,
-			       int64_t now, const struct cred **which);
+enum creds_verdict creds_check(const struct creds *s, const uint8_t *token, size_t len, int64_t now,
+			       const struct cred **which);
 
 const char *creds_verdict_name(enum creds_verdict v);
 
