@@ -19,6 +19,7 @@ from harness import (Client, Env, Sluiced, TOKEN, TOKEN_NARROW,  # noqa: E402
                      TOKEN_PRODUCER)
 from harness import Skip, quiet  # noqa: E402
 from ctl_cases import CTL_CASES  # noqa: E402
+from ctld_cases import CTLD_CASES  # noqa: E402
 
 OK, DUPLICATE, QUEUE_FULL, RATE_LIMITED, UNAUTHENTICATED, FORBIDDEN, UNKNOWN_QUEUE, \
     TOO_LARGE, INVALID, REFUSED_SERIALIZATION, CONTENT_TYPE_REFUSED, PRIORITY_TOO_HIGH, \
@@ -900,6 +901,7 @@ def case_tokens_reload(env):
 
 CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case_")}
 CASES.update(CTL_CASES)  # operator actions over the control socket: ctl_cases.py
+CASES.update(CTLD_CASES)  # sluice-ctld with sluiced --ctld: ctld_cases.py
 
 
 def main():

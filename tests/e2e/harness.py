@@ -32,6 +32,9 @@ class Env:
     def __init__(self, sluiced, gen_certs, flatc, fbs):
         self.sluiced, self.gen_certs, self.flatc, self.fbs = sluiced, gen_certs, flatc, fbs
         self.cli = os.environ.get("SLUICE_CLI")
+        # sluice-ctld and sluicectl, for the cases of ctld_cases.py
+        self.ctld = os.environ.get("SLUICE_CTLD")
+        self.sluicectl = os.environ.get("SLUICECTL")
         self.tmp = tempfile.mkdtemp(prefix="sluice-e2e-")
         subprocess.run([gen_certs, os.path.join(self.tmp, "certs")], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -78,7 +81,9 @@ class Sluiced:
     minute (start-up and SIGTERM drains missed their 60 s bounds)."""
 
     def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1,
-                 tokens=None):
+                 tokens=None, ctld=None):
+        """ctld: a running Ctld; sluiced then takes its queues and principals from it
+        (--ctld) and `queues` must be empty."""
         self.env = env
         self.port = None
         for _ in range(20):
@@ -109,8 +114,9 @@ class Sluiced:
         args = [env.sluiced, "--no-huge", "--no-shconf", "-m", str(mem_mb), "--no-pci",
                 "--lcores", lcores, "--log-level=error"] + eal + ["--",
                 "--cert", os.path.join(certs, "server.pem"),
-                "--key", os.path.join(certs, "server.key"),
-                "--tokens", tokens or env.tokens] + listen + [
+                "--key", os.path.join(certs, "server.key")] + (
+                ["--ctld", ctld.dp_socket] if ctld else ["--tokens", tokens or env.tokens]) + \
+            listen + [
                 "--job-mem-mb", str(job_mem_mb), "--max-conns", "256"]
         for q in queues:
             args += ["--queue", q]
@@ -189,16 +195,143 @@ def quiet(client, seconds, what="nothing should arrive"):
         client.sock.settimeout(10)
 
 
+CTLD_TOKEN_IDS = {TOKEN: "0000000000a1", TOKEN_PRODUCER: "0000000000a2",
+                  TOKEN_NARROW: "0000000000a3"}
+
+
+def sha256_hex(s):
+    import hashlib
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def default_principals():
+    """The principals of Env's token file, as a sluice-ctld configuration."""
+    def tok(t):
+        return [{"id": CTLD_TOKEN_IDS[t], "sha256": sha256_hex(t)}]
+    return [
+        {"name": "demo", "role": "both", "queues": ["*"], "tokens": tok(TOKEN)},
+        {"name": "writer", "role": "producer", "queues": ["*"], "tokens": tok(TOKEN_PRODUCER)},
+        {"name": "narrow", "role": "both", "queues": ["billing.*", "audit"],
+         "job_types": ["email"], "max_payload": 1024, "max_priority": 5,
+         "tokens": tok(TOKEN_NARROW)},
+    ]
+
+
+def yaml_value(v, indent):
+    """A small YAML writer for the configurations the cases build (JSON is YAML)."""
+    import json
+    pad = " " * indent
+    if isinstance(v, dict):
+        return "".join(f"\n{pad}{k}:" + (yaml_value(x, indent + 2) if isinstance(x, (dict, list))
+                                          and x else " " + json.dumps(x))
+                       for k, x in v.items())
+    if isinstance(v, list):
+        out = ""
+        for x in v:
+            if isinstance(x, dict):
+                body = yaml_value(x, indent + 2).lstrip("\n")
+                out += f"\n{pad}- " + body.lstrip()
+            else:
+                out += f"\n{pad}- " + json.dumps(x)
+        return out
+    return " " + json.dumps(v)
+
+
+class Ctld:
+    """One sluice-ctld with a configuration made from queues (name or dict) and
+    principals (default: Env's three), its sockets, state and audit log in a fresh
+    directory. sluicectl commands run through ctl()."""
+
+    def __init__(self, env, queues, principals=None, extra=None, start=True):
+        self.env = env
+        self.dir = tempfile.mkdtemp(prefix="ctld-", dir=env.tmp)
+        os.chmod(self.dir, 0o755)
+        self.dp_socket = os.path.join(self.dir, "dp.sock")
+        self.op_socket = os.path.join(self.dir, "ctl.sock")
+        self.audit_log = os.path.join(self.dir, "state", "audit.jsonl")
+        os.mkdir(os.path.join(self.dir, "state"))
+        self.config_path = os.path.join(self.dir, "ctld.yaml")
+        self.cfg = {
+            "ctld": {"dataplane_socket": self.dp_socket, "dataplane_uids": sorted({0, os.getuid()}),
+                     "operator_socket": self.op_socket,
+                     "state_dir": os.path.join(self.dir, "state"),
+                     "audit_log": self.audit_log},
+            "queues": [q if isinstance(q, dict) else {"name": q} for q in queues],
+            "principals": default_principals() if principals is None else principals,
+        }
+        self.cfg.update(extra or {})
+        self.write_config()
+        self.proc = None
+        self.log = open(os.path.join(self.dir, "ctld.log"), "a+")
+        if start:
+            self.start()
+
+    def write_config(self, cfg=None, text=None):
+        with open(self.config_path, "w") as f:
+            f.write(text if text is not None else yaml_value(cfg or self.cfg, 0).lstrip("\n") + "\n")
+
+    def start(self):
+        self.proc = subprocess.Popen([self.env.ctld, "--config", self.config_path],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        LIVE.append(self.proc)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"sluice-ctld exited {self.proc.returncode}: "
+                                     + self.output())
+            if os.path.exists(self.op_socket) and "serving" in self.output():
+                return
+            time.sleep(0.05)
+        raise AssertionError("sluice-ctld did not start: " + self.output())
+
+    def output(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def ctl(self, *args, json_out=False, uid=None, check=None):
+        """sluicectl ARGS: (exit code, stdout, stderr); --json parsed when json_out.
+        uid: run as that user (setpriv). check: the exit code required."""
+        import json
+        cmd = [self.env.sluicectl, "--socket", self.op_socket] + (["--json"] if json_out else [])
+        cmd += [str(a) for a in args]
+        if uid is not None:
+            cmd = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"] + cmd
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        if check is not None:
+            assert p.returncode == check, f"sluicectl {args}: exit {p.returncode}, want " \
+                f"{check}: {p.stdout} {p.stderr}"
+        out = p.stdout
+        if json_out and p.returncode == 0:
+            out = json.loads(p.stdout)
+        return p.returncode, out, p.stderr
+
+    def audit(self):
+        """Every audit line, parsed."""
+        import json
+        with open(self.audit_log) as f:
+            return [json.loads(x) for x in f]
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+        return self.output()
+
+
 class Client:
     """A TLS connection speaking frames; every received frame is parsed by flatc's reader."""
 
-    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10):
+    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10, source=None):
+        """source: the client's own address (e.g. 127.0.0.7 on the kernel transport),
+        for cases about what one address does."""
         ctx = ssl.create_default_context(cafile=os.path.join(sluiced.env.tmp, "certs", "ca.pem"))
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
-        raw = socket.create_connection((sluiced.host, sluiced.port), timeout=timeout)
+        raw = socket.create_connection((sluiced.host, sluiced.port), timeout=timeout,
+                                       source_address=(source, 0) if source else None)
         self.sock = ctx.wrap_socket(raw, server_hostname="sluice.test")
         self.sock.settimeout(timeout)
         self.seq = 0
