@@ -3,14 +3,17 @@
 # The appliance's main job on an embedded default.
 #
 # Installs dependencies, builds into build-demo/, makes throw-away test
-# certificates and a token, reserves hugepages (falls back to --no-huge),
-# makes a network namespace "sluice-demo" and starts sluiced there on the
-# dpdk transport: a net_tap port with sluice's own TCP/IP stack at
-# 198.18.0.2:7443 (the kernel's side of the tap is 198.18.0.1). Then, from
-# the namespace: a producer and a consumer through the CLI, and sluice-bench
-# (8 producers, batches of 64, 256-byte jobs) at a fixed rate and at full
-# speed. Prints the figures and stops everything (SIGTERM drain), removing
-# the namespace and giving the hugepages back.
+# certificates, starts sluice-ctld (as user nobody when run as root) with a
+# configuration holding two queues and a principal with a fresh token,
+# reserves hugepages (falls back to --no-huge), makes a network namespace
+# "sluice-demo" and starts sluiced there on the dpdk transport (--ctld: ctld
+# authenticates every session): a net_tap port with sluice's own TCP/IP
+# stack at 198.18.0.2:7443 (the kernel's side of the tap is 198.18.0.1).
+# Then, from the namespace: a producer and a consumer through the CLI, and
+# sluice-bench (8 producers, batches of 64, 256-byte jobs) at a fixed rate
+# and at full speed; sluicectl shows the queues and the audit log. Prints
+# the figures and stops everything (SIGTERM drain), removing the namespace
+# and giving the hugepages back.
 #
 #   tools/demo.sh            run the demo and stop
 #   tools/demo.sh --keep     leave sluiced running afterwards and print how to use it
@@ -25,7 +28,7 @@ for arg in "$@"; do
 	--keep) keep=true ;;
 	--kernel) transport=kernel ;;
 	-h | --help)
-		sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '3,21p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -46,17 +49,59 @@ if [ -d build-demo/meson-private ]; then
 else
 	meson setup build-demo >/dev/null
 fi
-ninja -C build-demo dataplane/sluiced tools/sluice/sluice tools/bench/sluice-bench >/dev/null
+ninja -C build-demo dataplane/sluiced tools/sluice/sluice tools/bench/sluice-bench \
+	control/ctld/sluice-ctld tools/sluicectl/sluicectl >/dev/null
 
 run=$root/build-demo/demo
 mkdir -p "$run"
 tools/gen-test-certs.sh "$run/certs" >/dev/null 2>&1
-token="slq_demo_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# sluice-ctld: its configuration, state and sockets under $run/ctld; the
+# token it will know only by hash (sluicectl tokens create makes more).
+token_id=$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+token="slk_${token_id}_$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
 printf '%s\n' "$token" >"$run/token"
 chmod 600 "$run/token"
-# principal, role, SHA-256 of the token, queue globs, job types, max payload, max priority
-printf 'demo both %s * * 262144 15\n' "$(build-demo/dataplane/sluiced --hash-token "$token")" \
-	>"$run/tokens"
+ctld_dir=$run/ctld
+rm -rf "$ctld_dir"
+mkdir -p "$ctld_dir/state"
+cat >"$ctld_dir/ctld.yaml" <<YAML
+ctld:
+  dataplane_socket: $ctld_dir/dp.sock
+  dataplane_uids: [0]
+  operator_socket: $ctld_dir/ctl.sock
+  state_dir: $ctld_dir/state
+  audit_log: $ctld_dir/state/audit.jsonl
+queues:
+  - {name: emails, max_jobs: 10000, lease_ms: 30000}
+  - {name: bench, max_jobs: 700000, max_bytes: 700000000}
+principals:
+  - name: demo
+    role: both
+    queues: ["*"]
+    tokens:
+      - id: $token_id
+        sha256: $(printf %s "$token" | sha256sum | cut -d' ' -f1)
+YAML
+[ "$(id -u)" -eq 0 ] || sed -i "s/dataplane_uids: \[0\]/dataplane_uids: [0, $(id -u)]/" \
+	"$ctld_dir/ctld.yaml"
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+	# ctld needs no privilege: run it as nobody, owning only its directory
+	chown -R 65534:65534 "$ctld_dir"
+	chmod 755 "$run"
+	as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+build-demo/control/ctld/sluice-ctld --check-config "$ctld_dir/ctld.yaml"
+"${as_user[@]}" build-demo/control/ctld/sluice-ctld --config "$ctld_dir/ctld.yaml" \
+	>"$run/ctld.log" 2>&1 &
+ctld_pid=$!
+if ! $keep; then trap 'kill -TERM $ctld_pid 2>/dev/null || true' EXIT; fi
+for _ in $(seq 100); do
+	grep -q serving "$run/ctld.log" && break
+	kill -0 "$ctld_pid" 2>/dev/null || { cat "$run/ctld.log"; exit 1; }
+	sleep 0.1
+done
+sluicectl="build-demo/tools/sluicectl/sluicectl --socket $ctld_dir/ctl.sock"
 
 port=7443
 cpus=$(nproc)
@@ -102,10 +147,8 @@ else
 fi
 "${in_ns[@]}" build-demo/dataplane/sluiced "${mem[@]}" --no-shconf --no-pci --lcores "$lcores" \
 	--log-level=error "${eal[@]}" -- \
-	--cert "$run/certs/server.pem" --key "$run/certs/server.key" --tokens "$run/tokens" \
-	"${listen[@]}" --job-mem-mb 900 --max-jobs 800000 \
-	--queue emails,max_jobs=10000,lease_ms=30000 \
-	--queue bench,max_jobs=700000,max_bytes=700000000 >"$run/sluiced.log" 2>&1 &
+	--cert "$run/certs/server.pem" --key "$run/certs/server.key" --ctld "$ctld_dir/dp.sock" \
+	"${listen[@]}" --job-mem-mb 900 --max-jobs 800000 >"$run/sluiced.log" 2>&1 &
 pid=$!
 stop() {
 	if kill -0 "$pid" 2>/dev/null; then
@@ -116,6 +159,10 @@ stop() {
 	if [ "$transport" = dpdk ]; then
 		ip netns del "$ns" 2>/dev/null || true
 		[ -z "$hp_before" ] || echo "$hp_before" >/proc/sys/vm/nr_hugepages
+	fi
+	if kill -0 "$ctld_pid" 2>/dev/null; then
+		kill -TERM "$ctld_pid"
+		wait "$ctld_pid" || true
 	fi
 }
 if ! $keep; then trap stop EXIT; fi
@@ -155,14 +202,25 @@ echo
 echo "\$ sluice-bench --mode produce               # closed loop, as fast as acks come"
 $bench --mode produce --connections 8 --duration 2 --warmup 0.5 --queue bench
 
+echo
+echo "\$ sluicectl queues                            # through sluice-ctld, audited"
+$sluicectl queues
+echo "\$ sluicectl stats"
+$sluicectl stats
+echo "\$ sluicectl audit tail 3 && sluicectl audit verify"
+$sluicectl audit tail 3
+$sluicectl audit verify
+
 if $keep; then
 	cat <<EOF
 
-sluiced keeps running (pid $pid, $transport transport). Try:
+sluiced keeps running (pid $pid, $transport transport), sluice-ctld too (pid $ctld_pid). Try:
+  $sluicectl status
+  $sluicectl tokens create demo 3600
   export SLUICE_ADDR=$SLUICE_ADDR SLUICE_CA=$SLUICE_CA SLUICE_SERVER_NAME=sluice.test
   export SLUICE_TOKEN_FILE=$run/token
   $cli enqueue -q emails -t hello -p hi
   $cli consume -q emails
-Stop it with: kill $pid$([ "$transport" = dpdk ] && echo "; ip netns del $ns")
+Stop them with: kill $pid $ctld_pid$([ "$transport" = dpdk ] && echo "; ip netns del $ns")
 EOF
 fi

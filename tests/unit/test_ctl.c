@@ -355,11 +355,151 @@ test_flatc_file(const char *path)
 	}
 }
 
+/* The ctld <-> sluiced messages: built, verified, read back; each bound refused. */
+static void
+test_link(void)
+{
+	const struct wire_str specs[] = { wire_cstr("emails,max_jobs=10"), wire_cstr("b") };
+	const struct wire_str globs[] = { wire_cstr("emails"), wire_cstr("billing.*") };
+	const struct wire_str types[] = { wire_cstr("send") };
+	struct ctl_grant_in g[2] = {
+		{ .name = wire_cstr("web"),
+		  .roles = 1,
+		  .max_priority = 9,
+		  .queues = globs,
+		  .n_queues = 2,
+		  .types = types,
+		  .n_types = 1,
+		  .max_payload = 4096,
+		  .jobs_per_s = 100,
+		  .jobs_burst = 200,
+		  .max_conns = 3,
+		  .bytes_per_s = 1u << 20,
+		  .bytes_burst = 2u << 20 },
+		{ .name = wire_cstr("ops"), .roles = 3, .queues = globs, .n_queues = 1 },
+	};
+	const uint64_t creds[] = { (UINT64_C(1) << CTL_CRED_BITS) | 0xabcdef012345ull };
+	const uint32_t addrs[] = { 0x7f000007, 0x7f000008 };
+	uint8_t keys[2 * CTL_TICKET_KEY_BYTES], token[WIRE_TOKEN_MAX + 1];
+	const struct wire_ctl_control *r;
+	const struct wire_ctl_grant *w;
+	struct ctl_msg_in m = { .type = CTL_MSG_ATTACH, .seq = 1 };
+
+	m.u.attach.version = CTL_PROTOCOL_VERSION;
+	m.u.attach.pid = 42;
+	m.u.attach.io_lcores = 2;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_attach_pid(ctl_attach(r)) == 42 &&
+	      wire_ctl_attach_io_lcores(ctl_attach(r)) == 2);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_SETUP, .seq = 2 };
+	m.u.setup.queues = specs;
+	m.u.setup.n = 2;
+	m.u.setup.ticket_lifetime_s = 7200;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_setup_queues_len(ctl_setup(r)) == 2 &&
+	      str_is(wire_ctl_setup_queues_at(ctl_setup(r), 0), "emails,max_jobs=10") &&
+	      wire_ctl_setup_ticket_lifetime_s(ctl_setup(r)) == 7200);
+	m.u.setup.n = 0;
+	expect_error(&m, WIRE_E_LIST_EMPTY);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_GRANTS, .seq = 3 };
+	m.u.grants.gen = 7;
+	m.u.grants.first = m.u.grants.last = true;
+	m.u.grants.grants = g;
+	m.u.grants.n = 2;
+	m.u.grants.creds = creds;
+	m.u.grants.n_creds = 1;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_grants_gen(ctl_grants(r)) == 7 && wire_ctl_grants_last(ctl_grants(r)));
+	CHECK(r && wire_ctl_grants_grants_len(ctl_grants(r)) == 2 &&
+	      wire_ctl_grants_creds_at(ctl_grants(r), 0) == creds[0]);
+	w = r ? wire_ctl_grants_grants_at(ctl_grants(r), 0) : NULL;
+	CHECK(w && str_is(wire_ctl_grant_name(w), "web") && wire_ctl_grant_roles(w) == 1 &&
+	      wire_ctl_grant_queues_len(w) == 2 &&
+	      str_is(wire_ctl_grant_queues_at(w, 1), "billing.*") &&
+	      str_is(wire_ctl_grant_types_at(w, 0), "send") &&
+	      wire_ctl_grant_max_payload(w) == 4096 && wire_ctl_grant_max_priority(w) == 9 &&
+	      wire_ctl_grant_jobs_per_s(w) == 100 && wire_ctl_grant_jobs_burst(w) == 200 &&
+	      wire_ctl_grant_bytes_per_s(w) == 1u << 20 &&
+	      wire_ctl_grant_bytes_burst(w) == 2u << 20 && wire_ctl_grant_max_conns(w) == 3);
+	g[1].roles = 4;
+	expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+	g[1].roles = 3;
+	g[1].max_priority = WIRE_PRIORITY_MAX + 1;
+	expect_error(&m, WIRE_E_PRIORITY_OUT_OF_RANGE);
+	g[1].max_priority = 0;
+	g[1].queues = types; /* "send": a fine glob */
+	CHECK(build_verified(&m) != NULL);
+	{
+		const struct wire_str bad[] = { wire_cstr("a/b") };
+
+		g[1].queues = bad;
+		expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+		g[1].queues = globs;
+		g[1].n_queues = 0;
+		expect_error(&m, WIRE_E_LIST_EMPTY);
+		g[1].n_queues = CTL_GLOBS_MAX + 1;
+		g[1].queues = NULL;
+		CHECK(ctl_build(buf, sizeof(buf), &m) == -WIRE_E_BUILD_BAD_INPUT);
+		g[1].queues = globs;
+		g[1].n_queues = 1;
+	}
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_AUTHENTICATE, .seq = 4 };
+	memset(token, 't', sizeof(token));
+	m.u.authenticate.id = 99;
+	m.u.authenticate.role = 2;
+	m.u.authenticate.addr = 0x7f000001;
+	m.u.authenticate.token = (struct wire_bytes){ token, 10 };
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_authenticate_id(ctl_authenticate(r)) == 99 &&
+	      wire_ctl_authenticate_addr(ctl_authenticate(r)) == 0x7f000001 &&
+	      wire_ctl_authenticate_token(ctl_authenticate(r)).len == 10);
+	m.u.authenticate.token.len = WIRE_TOKEN_MAX + 1;
+	expect_error(&m, WIRE_E_TOKEN_TOO_LONG);
+	m.u.authenticate.token.len = 0;
+	expect_error(&m, WIRE_E_LIST_EMPTY);
+	m.u.authenticate.token.len = 1;
+	m.u.authenticate.role = 0;
+	expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_AUTH_RESULT, .seq = 5 };
+	m.u.auth_result.id = 99;
+	m.u.auth_result.principal = wire_cstr("web");
+	m.u.auth_result.cred = 0xabcdef012345ull;
+	r = build_verified(&m);
+	CHECK(r && str_is(wire_ctl_auth_result_principal(ctl_auth_result(r)), "web") &&
+	      wire_ctl_auth_result_cred(ctl_auth_result(r)) == 0xabcdef012345ull);
+	m.u.auth_result.status = WIRE_STATUS__COUNT;
+	expect_error(&m, WIRE_E_ENUM_UNKNOWN);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_BANS, .seq = 6 };
+	m.u.bans.addrs = addrs;
+	m.u.bans.n = 2;
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_bans_addrs_len(ctl_bans(r)) == 2 &&
+	      wire_ctl_bans_addrs_at(ctl_bans(r), 1) == 0x7f000008);
+
+	m = (struct ctl_msg_in){ .type = CTL_MSG_TICKET_KEYS, .seq = 7 };
+	memset(keys, 0x5a, sizeof(keys));
+	m.u.ticket_keys.keys = (struct wire_bytes){ keys, sizeof(keys) };
+	r = build_verified(&m);
+	CHECK(r && wire_ctl_ticket_keys_keys(ctl_ticket_keys(r)).len == sizeof(keys));
+	m.u.ticket_keys.keys.len = CTL_TICKET_KEY_BYTES + 1;
+	expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+
+	/* Link messages are not requests: the control socket answers them Invalid. */
+	CHECK(!ctl_msg_is_request(CTL_MSG_GRANTS) && !ctl_msg_is_request(CTL_MSG_AUTHENTICATE));
+	CHECK(strcmp(ctl_msg_name(CTL_MSG_TICKET_KEYS), "TicketKeys") == 0);
+}
+
 int
 main(int argc, char **argv)
 {
 	int i;
 
+	test_link();
 	test_requests();
 	test_responses();
 	test_bounds();
