@@ -19,6 +19,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_telemetry.h>
 
 #include "config.h"
 #include "ctldlink.h"
@@ -221,6 +222,71 @@ lcore_loop(void *arg)
 		}
 	}
 	return 0;
+}
+
+/*
+ * DPDK telemetry (dpdk-telemetry.py, or the socket in the EAL's runtime
+ * directory): /sluice/io,N gives I/O lcore N's counters and /sluice/link the
+ * ctld link's, the same JSON objects sluiced prints at exit. The telemetry
+ * thread reads counters the lcores write: each read is one aligned word, a
+ * figure may be a pass behind.
+ */
+static struct lcore_role *tel_roles;
+static struct appliance *tel_app;
+
+static int
+tel_string(struct rte_tel_data *d, void (*fn)(const void *, FILE *), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fn(arg, f);
+	fclose(f);
+	while (len && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	rte_tel_data_string(d, buf);
+	free(buf);
+	return 0;
+}
+
+static void
+tel_io_json(const void *io, FILE *f)
+{
+	io_lcore_stats_json(io, f);
+}
+
+static void
+tel_link_json(const void *l, FILE *f)
+{
+	ctldlink_stats_json(l, f);
+}
+
+static int
+tel_io(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	unsigned want = params && *params ? (unsigned)strtoul(params, NULL, 10) : 0, lc, k = 0;
+
+	(void)cmd;
+	for (lc = 0; tel_roles && lc < RTE_MAX_LCORE; lc++) {
+		if (!tel_roles[lc].io)
+			continue;
+		if (k++ == want)
+			return tel_string(d, tel_io_json, tel_roles[lc].io);
+	}
+	return -EINVAL;
+}
+
+static int
+tel_link(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	if (!tel_app || !tel_app->link)
+		return -ENOENT;
+	return tel_string(d, tel_link_json, tel_app->link);
 }
 
 static void
@@ -573,6 +639,11 @@ main(int argc, char **argv)
 		ctldlink_start(link, &a);
 		a.link = link;
 	}
+	tel_roles = roles;
+	tel_app = &a;
+	rte_telemetry_register_cmd("/sluice/io", tel_io,
+				   "An I/O lcore's counters (as at exit). Parameters: int index");
+	rte_telemetry_register_cmd("/sluice/link", tel_link, "The sluice-ctld link's counters");
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
@@ -616,6 +687,8 @@ out_lcores:
 		atomic_store(&a.io_done, a.n_io);
 		rte_eal_mp_wait_lcore();
 	}
+	tel_roles = NULL; /* telemetry answers nothing from here */
+	tel_app = NULL;
 	for (lc = 0; lc < RTE_MAX_LCORE; lc++) {
 		if (!roles[lc].io)
 			continue;

@@ -5,6 +5,8 @@ Environment: SLUICE_CLI, the sluice CLI for the cases that use it.
 Each case starts its own sluiced, drives it with real TLS clients and stops it
 with SIGTERM, checking a clean exit with every job object returned."""
 import json
+import random
+import shutil
 import os
 import signal
 import socket
@@ -409,6 +411,36 @@ def case_concurrent(env):
         cons.close()
     finally:
         s.stop()
+
+
+def case_telemetry(env):
+    """DPDK telemetry: /sluice/io,0 gives the I/O lcore's counters while sluiced
+    runs (the JSON it prints at exit), and they count the session just made."""
+    prefix = f"sltel{os.getpid()}_{random.randint(0, 1 << 30)}"
+    s = Sluiced(env, ["tq"], eal_extra=["--file-prefix", prefix])
+    path = f"/var/run/dpdk/{prefix}/dpdk_telemetry.v2"
+    try:
+        c = Client(s)
+        c.hello(TOKEN)
+        c.enqueue([{"queue": "tq", "payload": b"t"}] * 3)
+        assert c.ack()[1] == [OK] * 3
+        if not os.path.exists(path):
+            raise Skip(f"no telemetry socket at {path} (EAL telemetry off here)")
+        t = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        t.settimeout(10)
+        t.connect(path)
+        hello = json.loads(t.recv(4096))
+        assert "version" in hello, hello
+        t.send(b"/sluice/io,0")
+        io = json.loads(json.loads(t.recv(65536))["/sluice/io"])
+        assert io["io"] == 0 and io["accepted"] >= 1 and io["auth_ok"] >= 1, io
+        assert io["jobs_in"] == 3, io
+        t.send(b"/sluice/io,5")  # no such lcore: an error answer, not a crash
+        assert json.loads(t.recv(65536)) == {"/sluice/io": None}
+        t.close()
+    finally:
+        s.stop()
+        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
 
 def case_sigterm(env):

@@ -81,7 +81,7 @@ class Sluiced:
     minute (start-up and SIGTERM drains missed their 60 s bounds)."""
 
     def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1,
-                 tokens=None, ctld=None):
+                 tokens=None, ctld=None, eal_extra=()):
         """ctld: a running Ctld; sluiced then takes its queues and principals from it
         (--ctld) and `queues` must be empty."""
         self.env = env
@@ -112,7 +112,7 @@ class Sluiced:
             listen = ["--transport", "dpdk", "--ip", "198.18.0.2/24",
                       "--listen", f"0.0.0.0:{self.port}", "--mbufs", "8191"]
         args = [env.sluiced, "--no-huge", "--no-shconf", "-m", str(mem_mb), "--no-pci",
-                "--lcores", lcores, "--log-level=error"] + eal + ["--",
+                "--lcores", lcores, "--log-level=error"] + eal + list(eal_extra) + ["--",
                 "--cert", os.path.join(certs, "server.pem"),
                 "--key", os.path.join(certs, "server.key")] + (
                 ["--ctld", ctld.dp_socket] if ctld else ["--tokens", tokens or env.tokens]) + \
