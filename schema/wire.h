@@ -103,6 +103,13 @@ int wire_verify(const void *frame, size_t len, const struct wire_limits *lim, ui
  * Names: 1..max bytes of [A-Za-z0-9_.:-]. Text: 0..max bytes of 0x20-0x7e.
  */
 int wire_check_name(const char *p, size_t len, size_t max);
+
+/*
+ * Exactly 2n hexadecimal digits (either case) at s into n bytes at out.
+ * 0, or -1 when s has another length or a non-hex character (out may then
+ * be partly written). Thread-safe.
+ */
+int wire_unhex(const char *s, size_t slen, uint8_t *out, size_t n);
 int wire_check_text(const char *p, size_t len, size_t max);
 
 /* ---- little-endian loads, any alignment ---- */

@@ -72,3 +72,32 @@ wire_msg_name(unsigned type)
 {
 	return type < WIRE_MSG__COUNT ? msg_names[type] : NULL;
 }
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+wire_unhex(const char *s, size_t slen, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (slen != 2 * n)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int hi = hex_value(s[2 * i]), lo = hex_value(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

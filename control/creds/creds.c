@@ -16,6 +16,7 @@
 #include <mbedtls/sha256.h>
 
 #include "creds.h"
+#include "wire.h"
 
 #define STORE_LINE_MAX 1024 /* a written line is about 220 bytes */
 #define ID_TRIES 16         /* random ids colliding 16 times means broken randomness */
@@ -42,31 +43,10 @@ creds_hex(const uint8_t *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 creds_unhex(const char *s, uint8_t *out, size_t n)
 {
-	size_t i;
-
-	if (strnlen(s, 2 * n + 1) != 2 * n)
-		return -1;
-	for (i = 0; i < 2 * n; i++)
-		if (hex_digit(s[i]) < 0)
-			return -1;
-	for (i = 0; i < n; i++)
-		out[i] = (uint8_t)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
-	return 0;
+	return wire_unhex(s, strnlen(s, 2 * n + 1), out, n);
 }
 
 /* Exactly len lowercase hex digits: the form ids and stored hashes take. */

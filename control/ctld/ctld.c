@@ -156,7 +156,7 @@ ctld_metrics_render(void *arg, FILE *out)
 	};
 	static const struct {
 		const char *name, *type, *help;
-	} qm[15] = {
+	} qm[CTLD_QUEUE_VALUES] = {
 		{ "sluice_queue_ready", "gauge", "Jobs leasable now." },
 		{ "sluice_queue_delayed", "gauge", "Jobs waiting for their not_before time." },
 		{ "sluice_queue_retry_wait", "gauge", "Failed jobs waiting for their backoff." },
@@ -198,7 +198,7 @@ ctld_metrics_render(void *arg, FILE *out)
 		snprintf(labels, sizeof(labels), "queue=\"%s\"", d->qstat[k].name);
 		metrics_sample(out, "sluice_queue_paused", labels, d->qstat[k].paused);
 	}
-	for (i = 0; i < 15; i++) {
+	for (i = 0; i < CTLD_QUEUE_VALUES; i++) {
 		metrics_family(out, qm[i].name, qm[i].type, qm[i].help);
 		for (k = 0; k < d->n_qstat; k++) {
 			snprintf(labels, sizeof(labels), "queue=\"%s\"", d->qstat[k].name);

@@ -93,10 +93,13 @@ struct ctld_op {
 	char cmdline[256]; /* for the audit line */
 };
 
+/* A QueueInfo's figures after paused, in its order: ready, delayed ... purged. */
+#define CTLD_QUEUE_VALUES 15
+
 struct ctld_queue_stat {
 	char name[CTLD_NAME_BYTES];
 	bool paused;
-	uint64_t v[16]; /* ready .. purged, in QueueInfo order after paused */
+	uint64_t v[CTLD_QUEUE_VALUES];
 };
 
 struct ctld {
@@ -173,6 +176,8 @@ void ctld_dp_push_keys(struct ctld *d);
 void ctld_dp_timers(struct ctld *d);
 /* Queue an operator's queue request for sluiced; false when ctld cannot (full, down). */
 bool ctld_dp_queue_request(struct ctld *d, int op, unsigned cmd, const char *queue, uint32_t max);
+/* The figures of a QueueInfo (CTLD_QUEUE_VALUES of them, in its order). */
+void ctld_queue_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTLD_QUEUE_VALUES]);
 /* An operator connection went away: forget its queued requests. */
 void ctld_dp_forget_op(struct ctld *d, int op);
 unsigned ctld_bans_active(const struct ctld *d);

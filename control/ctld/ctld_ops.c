@@ -42,6 +42,11 @@ static const char *const role_names[] = { "none", "viewer", "operator", "admin" 
 
 static uint8_t rxbuf[OPS_REQ_MAX + 1];
 
+/* sluicectl sends its request as soon as it is connected: a connection that has
+ * not within this long is closed, so nobody holds the CTLD_OPS_MAX slots. */
+#define OPS_REQUEST_TIMEOUT_MS 5000
+static uint64_t request_deadline[CTLD_OPS_MAX]; /* per slot, monotonic ms */
+
 /* ---- output ---- */
 
 struct out {
@@ -607,32 +612,24 @@ static const uint8_t ctl_type_of[OPS__COUNT] = {
 	[OPS_QUEUES_PURGE] = CTL_MSG_PURGE_QUEUE, [OPS_QUEUES_REDRIVE] = CTL_MSG_REDRIVE_QUEUE,
 };
 
-static const char *const info_names[] = { "ready",          "delayed",       "retry_wait",
-					  "leased",         "dead",          "bytes",
-					  "enqueued",       "delivered",     "completed",
-					  "failed",         "dead_lettered", "expired",
-					  "lease_timeouts", "redriven",      "purged" };
+static const char *const info_names[CTLD_QUEUE_VALUES] = {
+	"ready",         "delayed",  "retry_wait",     "leased",    "dead",
+	"bytes",         "enqueued", "delivered",      "completed", "failed",
+	"dead_lettered", "expired",  "lease_timeouts", "redriven",  "purged"
+};
 
 static void
 queue_info(FILE *f, const struct wire_ctl_queue_info *qi, bool json, bool first)
 {
 	struct wire_str name = wire_ctl_queue_info_name(qi);
-	const uint64_t v[15] = {
-		wire_ctl_queue_info_ready(qi),          wire_ctl_queue_info_delayed(qi),
-		wire_ctl_queue_info_retry_wait(qi),     wire_ctl_queue_info_leased(qi),
-		wire_ctl_queue_info_dead(qi),           wire_ctl_queue_info_bytes(qi),
-		wire_ctl_queue_info_enqueued(qi),       wire_ctl_queue_info_delivered(qi),
-		wire_ctl_queue_info_completed(qi),      wire_ctl_queue_info_failed(qi),
-		wire_ctl_queue_info_dead_lettered(qi),  wire_ctl_queue_info_expired(qi),
-		wire_ctl_queue_info_lease_timeouts(qi), wire_ctl_queue_info_redriven(qi),
-		wire_ctl_queue_info_purged(qi),
-	};
+	uint64_t v[CTLD_QUEUE_VALUES];
 	unsigned i;
 
+	ctld_queue_values(qi, v);
 	if (json) {
 		fprintf(f, "%s{\"name\":\"%.*s\",\"paused\":%s", first ? "" : ",", (int)name.len,
 			name.p, wire_ctl_queue_info_paused(qi) ? "true" : "false");
-		for (i = 0; i < 15; i++)
+		for (i = 0; i < CTLD_QUEUE_VALUES; i++)
 			fprintf(f, ",\"%s\":%" PRIu64, info_names[i], v[i]);
 		fputc('}', f);
 		return;
@@ -769,6 +766,14 @@ handle_request(struct ctld *d, int i, size_t len)
 		for (p = (unsigned char *)c->cmdline + n; *p; p++)
 			if (*p < 0x20 || *p > 0x7e)
 				*p = '?';
+	}
+	if (c->role == OPS_ROLE_NONE) {
+		d->ops_denied++;
+		fail(&o, c->json, OPS_EXIT_DENIED,
+		     "uid %u has no operator role (admin, operator or viewer in ctld's operators)",
+		     (unsigned)c->uid);
+		op_finish(d, i, &o);
+		return;
 	}
 	k = find_cmd(argv, argc, &used);
 	if (off < len || k < 0) {
@@ -907,19 +912,13 @@ ops_accept(struct ctld *d)
 		c->gid = cred.gid;
 		c->pid = cred.pid;
 		c->waiting = false;
+		request_deadline[i] = d->now_ms + OPS_REQUEST_TIMEOUT_MS;
+		/*
+		 * A caller without a role is refused when its request comes (handle_request),
+		 * not here: closing now, before sluicectl has sent its request, would make its
+		 * send fail (EPIPE) or its read see the reset instead of this answer.
+		 */
 		c->role = role_of(d, cred.uid, cred.gid);
-		if (c->role == OPS_ROLE_NONE) {
-			struct out o;
-
-			d->ops_denied++;
-			snprintf(c->cmdline, sizeof(c->cmdline), "(connection)");
-			out_open(&o);
-			fail(&o, false, OPS_EXIT_DENIED,
-			     "uid %u has no operator role (admin, operator or viewer in ctld's "
-			     "operators)",
-			     (unsigned)cred.uid);
-			op_finish(d, (int)i, &o);
-		}
 	}
 }
 
@@ -936,8 +935,18 @@ ctld_ops_poll(struct ctld *d)
 		if (c->fd < 0 || c->waiting)
 			continue;
 		n = recv(c->fd, rxbuf, sizeof(rxbuf), MSG_DONTWAIT | MSG_TRUNC);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+			if (d->now_ms >= request_deadline[i]) {
+				struct out o;
+
+				snprintf(c->cmdline, sizeof(c->cmdline), "(no request)");
+				out_open(&o);
+				fail(&o, false, OPS_EXIT_USAGE, "no request within %d ms",
+				     OPS_REQUEST_TIMEOUT_MS);
+				op_finish(d, (int)i, &o);
+			}
 			continue;
+		}
 		if (n <= 0) {
 			close(c->fd);
 			c->fd = -1;

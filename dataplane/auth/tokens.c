@@ -207,18 +207,6 @@ duplicate_cred(const struct auth_table *t, const struct auth_entry *e, char *why
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Split a comma list into dst[max][width]; returns count or -1. */
 static int
 split_list(const char *s, char *dst, unsigned max, size_t width, bool names)
@@ -250,7 +238,7 @@ static int
 parse_line(struct auth_entry *e, char *line, char *why, size_t whylen)
 {
 	char *f[8], *save = NULL, *tok;
-	unsigned n = 0, i;
+	unsigned n = 0;
 	char *end;
 	unsigned long v;
 	int c;
@@ -290,14 +278,9 @@ parse_line(struct auth_entry *e, char *line, char *why, size_t whylen)
 		snprintf(why, whylen, "token hash: 64 hex digits of SHA-256 expected");
 		return -1;
 	}
-	for (i = 0; i < AUTH_HASH_BYTES; i++) {
-		int hi = hexval(f[2][2 * i]), lo = hexval(f[2][2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			snprintf(why, whylen, "token hash: not hexadecimal");
-			return -1;
-		}
-		e->hash[i] = (uint8_t)(hi << 4 | lo);
+	if (wire_unhex(f[2], strlen(f[2]), e->hash, AUTH_HASH_BYTES)) {
+		snprintf(why, whylen, "token hash: not hexadecimal");
+		return -1;
 	}
 	c = split_list(f[3], &e->principal.globs[0][0], POL_GLOBS_MAX, POL_NAME_MAX + 1, true);
 	if (c < 1) {

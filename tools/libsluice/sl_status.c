@@ -132,18 +132,6 @@ sluice_id_format(const struct sluice_job_id *id, char out[33])
 	out[32] = '\0';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 sluice_id_parse(const char *s, struct sluice_job_id *id)
 {
@@ -151,16 +139,10 @@ sluice_id_parse(const char *s, struct sluice_job_id *id)
 	uint8_t any = 0;
 	unsigned i;
 
-	if (!s || strlen(s) != 2 * SLUICE_JOB_ID_BYTES)
+	if (!s || wire_unhex(s, strlen(s), v.b, SLUICE_JOB_ID_BYTES))
 		return -SLUICE_E_INVALID;
-	for (i = 0; i < SLUICE_JOB_ID_BYTES; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -SLUICE_E_INVALID;
-		v.b[i] = (uint8_t)(hi << 4 | lo);
+	for (i = 0; i < SLUICE_JOB_ID_BYTES; i++)
 		any |= v.b[i];
-	}
 	if (!any) /* all zero means "absent" on the wire */
 		return -SLUICE_E_INVALID;
 	*id = v;
