@@ -629,6 +629,7 @@ main(int argc, char **argv)
 		}
 		roles[cfg.io_lcores[i]].a = &a;
 		roles[cfg.io_lcores[i]].io = io_lcore_create(&a, i, t, &tls[i]);
+		a.ios[i] = roles[cfg.io_lcores[i]].io;
 		if (!roles[cfg.io_lcores[i]].io) {
 			fprintf(stderr, "sluiced: cannot create I/O lcore %u\n", cfg.io_lcores[i]);
 			t->ops->destroy(t);
@@ -689,6 +690,7 @@ out_lcores:
 	}
 	tel_roles = NULL; /* telemetry answers nothing from here */
 	tel_app = NULL;
+	memset(a.ios, 0, sizeof(a.ios)); /* freed below */
 	for (lc = 0; lc < RTE_MAX_LCORE; lc++) {
 		if (!roles[lc].io)
 			continue;

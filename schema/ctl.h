@@ -43,6 +43,8 @@ extern "C" {
 #define CTL_TICKET_KEY_BYTES 36u /* u32 id + 32 key bytes */
 #define CTL_TICKET_KEYS_MAX 3u   /* keys per TicketKeys */
 #define CTL_CRED_BITS 48         /* a credential id; the grant number above it */
+#define CTL_LCORES_MAX 16u       /* LcoreCounters per CounterList */
+#define CTL_COUNTERS_MAX 256u    /* names (and values) per LcoreCounters */
 #define CTL_CRED_MASK ((UINT64_C(1) << CTL_CRED_BITS) - 1)
 /* Queue names and text: WIRE_QUEUE_NAME_MAX and WIRE_TEXT_MAX, as on the wire. */
 /* Tables on the deepest path: Control -> QueueList|ActionResult -> QueueInfo. */

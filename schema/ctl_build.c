@@ -76,6 +76,25 @@ put_grant(struct wb *b, const struct ctl_grant_in *g)
 	return pos;
 }
 
+static uint32_t
+put_lcore_counters(struct wb *b, const struct ctl_lcore_counters_in *l)
+{
+	struct wb_table t = { .n = 0 };
+	uint32_t pos;
+
+	if (l->n && !l->values) {
+		b->err = -WIRE_E_BUILD_BAD_INPUT;
+		return 0;
+	}
+	tf_scalar(&t, wire_fid_ctl_lcore_counters_io, 4, l->io, 0);
+	tf_offset(&t, wire_fid_ctl_lcore_counters_names, true);
+	tf_offset(&t, wire_fid_ctl_lcore_counters_values, true);
+	pos = wb_table(b, &t);
+	put_strings(b, t.slot[wire_fid_ctl_lcore_counters_names], l->names, l->n);
+	wb_u64s_at(b, t.slot[wire_fid_ctl_lcore_counters_values], l->values, l->n);
+	return pos;
+}
+
 /* The ctld <-> sluiced messages (control.fbs "sluice-ctld <-> sluiced"). */
 static uint32_t
 put_link_message(struct wb *b, const struct ctl_msg_in *m)
@@ -141,6 +160,19 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 		wb_link(b, t.slot[wire_fid_ctl_bans_addrs], v);
 		for (i = 0; !b->err && i < m->u.bans.n; i++)
 			wb_st32(b, v + 4 + 4 * i, m->u.bans.addrs[i]);
+		return pos;
+	case CTL_MSG_LIST_COUNTERS:
+		return wb_table(b, &t);
+	case CTL_MSG_COUNTER_LIST:
+		if (m->u.counter_list.n && !m->u.counter_list.lcores)
+			break;
+		tf_offset(&t, wire_fid_ctl_counter_list_lcores, true);
+		pos = wb_table(b, &t);
+		v = wb_vector(b, m->u.counter_list.n, 4, 4);
+		wb_link(b, t.slot[wire_fid_ctl_counter_list_lcores], v);
+		for (i = 0; !b->err && i < m->u.counter_list.n; i++)
+			wb_link(b, v + 4 + 4 * i,
+				put_lcore_counters(b, &m->u.counter_list.lcores[i]));
 		return pos;
 	case CTL_MSG_TICKET_KEYS:
 		tf_offset(&t, wire_fid_ctl_ticket_keys_keys, true);

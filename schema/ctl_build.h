@@ -41,6 +41,14 @@ struct ctl_grant_in {
 	uint64_t bytes_per_s, bytes_burst;
 };
 
+/* One I/O lcore's counters in a CounterList. */
+struct ctl_lcore_counters_in {
+	uint32_t io;
+	const struct wire_str *names;
+	const uint64_t *values;
+	uint32_t n;
+};
+
 /* One message; fill the member the type names. */
 struct ctl_msg_in {
 	enum ctl_msg type;
@@ -98,6 +106,10 @@ struct ctl_msg_in {
 		struct {
 			struct wire_bytes keys; /* n x CTL_TICKET_KEY_BYTES */
 		} ticket_keys;
+		struct {
+			const struct ctl_lcore_counters_in *lcores;
+			uint32_t n;
+		} counter_list; /* ListCounters has no fields */
 	} u;
 };
 

@@ -358,6 +358,49 @@ verify_ctl_ticket_keys(struct vctx *c, uint32_t pos)
 	return 0;
 }
 
+static int
+verify_ctl_list_counters(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+
+	TRY(table_enter(c, pos, &tv));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_lcore_counters(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at, vpos, n, nv;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u32(c, &tv, wire_fid_ctl_lcore_counters_io, &v, &at));
+	TRY(field_strings(c, &tv, wire_fid_ctl_lcore_counters_names, true, 1, CTL_COUNTERS_MAX,
+			  STR_NAME, WIRE_QUEUE_NAME_MAX));
+	TRY(field_vector(c, &tv, wire_fid_ctl_lcore_counters_names, true, 4, 4, &vpos, &n));
+	TRY(field_vector(c, &tv, wire_fid_ctl_lcore_counters_values, true, 8, 8, &vpos, &nv));
+	if (nv != n)
+		FAIL(c, LENGTH_MISMATCH, vpos);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_counter_list(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_vector(c, &tv, wire_fid_ctl_counter_list_lcores, true, 4, 4, &vpos, &n));
+	if (n > CTL_LCORES_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	TRY(vector_tables(c, vpos, n, verify_ctl_lcore_counters));
+	table_leave(c);
+	return 0;
+}
+
 static const verify_table_fn verify_msg[CTL_MSG__COUNT] = {
 #define CTL_MSG(sym, tbl, name, req) [CTL_MSG_##sym] = verify_##tbl,
 #include "ctl_msg.def"

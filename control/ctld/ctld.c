@@ -146,6 +146,25 @@ ctld_reload(struct ctld *d, char *err, size_t errlen)
 
 /* ---- metrics ---- */
 
+/* One family of the I/O lcores' counters named prefix<reason>, labelled label=reason. */
+static void
+by_reason(const struct ctld *d, FILE *out, const char *family, const char *prefix,
+	  const char *label, const char *help)
+{
+	size_t pl = strlen(prefix);
+	char labels[160];
+	unsigned k, i;
+
+	metrics_family(out, family, "counter", help);
+	for (k = 0; k < d->n_lcores; k++)
+		for (i = 0; i < d->lcores[k].n; i++)
+			if (strncmp(d->lcores[k].names[i], prefix, pl) == 0) {
+				snprintf(labels, sizeof(labels), "io=\"%u\",%s=\"%s\"",
+					 d->lcores[k].io, label, d->lcores[k].names[i] + pl);
+				metrics_sample(out, family, labels, (double)d->lcores[k].values[i]);
+			}
+}
+
 void
 ctld_metrics_render(void *arg, FILE *out)
 {
@@ -174,7 +193,7 @@ ctld_metrics_render(void *arg, FILE *out)
 		{ "sluice_queue_purged_total", "counter", "Jobs dropped by purge." },
 	};
 	struct ctld *d = arg;
-	char labels[128];
+	char labels[160];
 	unsigned i, k;
 
 	metrics_family(out, "sluice_auth_total", "counter", "Authentication decisions by result.");
@@ -205,6 +224,22 @@ ctld_metrics_render(void *arg, FILE *out)
 			metrics_sample(out, qm[i].name, labels, (double)d->qstat[k].v[i]);
 		}
 	}
+	metrics_family(out, "sluice_io_events_total", "counter",
+		       "Per I/O lcore: connections, TLS handshakes, sessions, frames, drops "
+		       "(refused_conn_limit, job_mem_exhausted, enqueue_ring_full, banned, "
+		       "rate_limited, too_many_conns, ...).");
+	for (k = 0; k < d->n_lcores; k++)
+		for (i = 0; i < d->lcores[k].n; i++)
+			if (!strchr(d->lcores[k].names[i], '.')) {
+				snprintf(labels, sizeof(labels), "io=\"%u\",event=\"%s\"",
+					 d->lcores[k].io, d->lcores[k].names[i]);
+				metrics_sample(out, "sluice_io_events_total", labels,
+					       (double)d->lcores[k].values[i]);
+			}
+	by_reason(d, out, "sluice_frames_invalid_total", "invalid.", "check",
+		  "Per I/O lcore: frames refused by the verifier, by check.");
+	by_reason(d, out, "sluice_jobs_refused_total", "refused.", "status",
+		  "Per I/O lcore: jobs refused, by status.");
 	metrics_family(out, "sluice_queue_stats_age_seconds", "gauge",
 		       "Age of the queue figures above (sluiced is asked every 2 s).");
 	metrics_sample(out, "sluice_queue_stats_age_seconds", NULL,

@@ -102,6 +102,14 @@ struct ctld_queue_stat {
 	uint64_t v[CTLD_QUEUE_VALUES];
 };
 
+/* One I/O lcore's counters as sluiced last reported them (CounterList). */
+struct ctld_lcore_counters {
+	uint32_t io;
+	unsigned n;
+	char names[CTL_COUNTERS_MAX][CTLD_NAME_BYTES];
+	uint64_t values[CTL_COUNTERS_MAX];
+};
+
 struct ctld {
 	struct ctld_config cfg;
 	const char *config_path;
@@ -130,6 +138,8 @@ struct ctld {
 	struct ctld_queue_stat qstat[CTLD_QUEUES_CACHE];
 	unsigned n_qstat;
 	int64_t qstat_at; /* wall s of the cached stats, 0: none */
+	struct ctld_lcore_counters lcores[CTL_LCORES_MAX];
+	unsigned n_lcores;
 
 	/* source addresses */
 	struct ctld_addr addrs[CTLD_ADDRS_MAX];

@@ -628,6 +628,28 @@ cache_stats(struct ctld *d, const struct wire_ctl_queue_list *ql)
 	d->qstat_at = d->now_s;
 }
 
+/* Every I/O lcore's counters of a CounterList, for the metrics endpoint. */
+static void
+cache_counters(struct ctld *d, const struct wire_ctl_counter_list *cl)
+{
+	uint32_t n = wire_ctl_counter_list_lcores_len(cl), i, k;
+
+	for (i = 0; i < n && i < CTL_LCORES_MAX; i++) {
+		const struct wire_ctl_lcore_counters *lc = wire_ctl_counter_list_lcores_at(cl, i);
+		struct ctld_lcore_counters *c = &d->lcores[i];
+
+		c->io = wire_ctl_lcore_counters_io(lc);
+		c->n = wire_ctl_lcore_counters_names_len(lc);
+		for (k = 0; k < c->n; k++) {
+			struct wire_str s = wire_ctl_lcore_counters_names_at(lc, k);
+
+			snprintf(c->names[k], sizeof(c->names[k]), "%.*s", (int)s.len, s.p);
+			c->values[k] = wire_ctl_lcore_counters_values_at(lc, k);
+		}
+	}
+	d->n_lcores = i;
+}
+
 /* A response from sluiced: to the operator request (or stats poll) it answers. */
 static void
 on_answer(struct ctld *d, const struct wire_ctl_control *r)
@@ -636,8 +658,17 @@ on_answer(struct ctld *d, const struct wire_ctl_control *r)
 
 	if (d->stats_seq && seq == d->stats_seq) {
 		d->stats_seq = 0;
-		if (wire_ctl_control_msg_type(r) == CTL_MSG_QUEUE_LIST)
+		if (wire_ctl_control_msg_type(r) == CTL_MSG_QUEUE_LIST) {
+			struct ctl_msg_in m = { .type = CTL_MSG_LIST_COUNTERS };
+
 			cache_stats(d, ctl_queue_list(r));
+			/* then the I/O lcores' counters, before any operator request */
+			m.seq = d->stats_seq = ++d->next_seq;
+			dp_send(d, &m);
+			return;
+		}
+		if (wire_ctl_control_msg_type(r) == CTL_MSG_COUNTER_LIST)
+			cache_counters(d, ctl_counter_list(r));
 		qreq_send_head(d);
 		return;
 	}
@@ -697,6 +728,7 @@ on_message(struct ctld *d, size_t len)
 		break;
 	case CTL_MSG_QUEUE_LIST:
 	case CTL_MSG_ACTION_RESULT:
+	case CTL_MSG_COUNTER_LIST:
 	case CTL_MSG_ERROR:
 		on_answer(d, r);
 		break;

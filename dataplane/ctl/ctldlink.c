@@ -562,6 +562,34 @@ on_auth_result(struct ctldlink *l, const struct wire_ctl_auth_result *r)
 	l->st.auth_answered++;
 }
 
+/* ListCounters: every I/O lcore's counters (io_lcore_counters). */
+static void
+on_list_counters(struct ctldlink *l, uint64_t seq)
+{
+	static const char *names[CTL_LCORES_MAX][CTL_COUNTERS_MAX];
+	static struct wire_str strs[CTL_LCORES_MAX][CTL_COUNTERS_MAX];
+	static uint64_t values[CTL_LCORES_MAX][CTL_COUNTERS_MAX];
+	struct ctl_lcore_counters_in lc[CTL_LCORES_MAX];
+	struct ctl_msg_in m = { .type = CTL_MSG_COUNTER_LIST, .seq = seq };
+	unsigned i, k, n = 0;
+
+	for (i = 0; i < l->a->n_io && n < CTL_LCORES_MAX; i++) {
+		if (!l->a->ios[i])
+			continue;
+		lc[n].io = i;
+		lc[n].n = io_lcore_counters(l->a->ios[i], names[n], values[n], CTL_COUNTERS_MAX);
+		for (k = 0; k < lc[n].n; k++)
+			strs[n][k] = wire_cstr(names[n][k]);
+		lc[n].names = strs[n];
+		lc[n].values = values[n];
+		n++;
+	}
+	m.u.counter_list.lcores = lc;
+	m.u.counter_list.n = n;
+	if (!send_msg(l, &m))
+		link_down(l, "send failed");
+}
+
 static void
 on_message(struct ctldlink *l, size_t len)
 {
@@ -599,6 +627,9 @@ on_message(struct ctldlink *l, size_t len)
 		break;
 	case CTL_MSG_TICKET_KEYS:
 		on_ticket_keys(l, ctl_ticket_keys(r));
+		break;
+	case CTL_MSG_LIST_COUNTERS:
+		on_list_counters(l, wire_ctl_control_seq(r));
 		break;
 	default:
 		if (ctl_msg_is_request(wire_ctl_control_msg_type(r)) && l->ext >= 0) {

@@ -90,6 +90,9 @@ struct io_lcore {
 	bool draining;
 	uint64_t session_seq;
 	uint32_t hs_budget;
+	/* "invalid.<check>" and "refused.<status>": names of the counters by reason */
+	char invalid_names[WIRE_E__COUNT][48];
+	char refused_names[WIRE_STATUS__COUNT][40];
 };
 
 /* ---- job objects ---- */
@@ -918,35 +921,103 @@ io_lcore_poll(struct io_lcore *io)
 	return true;
 }
 
+/*
+ * An I/O lcore's counters, one row each: the name in its stats (JSON at exit,
+ * telemetry, ctld's metrics) and where it is. Verifier checks and refused
+ * jobs follow as their own families (by check name, by status name).
+ */
+#define IO_ROW(name, field)                                                                        \
+	{                                                                                          \
+		name, offsetof(struct io_stats, field), false                                      \
+	}
+#define SESS_ROW(name, field)                                                                      \
+	{                                                                                          \
+		name, offsetof(struct sess_stats, field), true                                     \
+	}
+static const struct {
+	const char *name;
+	size_t off;
+	bool sess; /* in struct sess_stats, else struct io_stats */
+} io_counters[] = {
+	IO_ROW("accepted", accepted),
+	IO_ROW("closed", closed),
+	IO_ROW("refused_conn_limit", refused_full),
+	IO_ROW("handshakes", handshakes),
+	IO_ROW("handshake_failures", handshake_failures),
+	IO_ROW("handshake_timeouts", handshake_timeouts),
+	SESS_ROW("auth_ok", auth_ok),
+	SESS_ROW("auth_refused", auth_refused),
+	SESS_ROW("frames_in", frames_in),
+	SESS_ROW("frames_out", frames_out),
+	SESS_ROW("too_large", too_large),
+	SESS_ROW("bad_sequence", bad_sequence),
+	SESS_ROW("batches_over_limit", batches_over_limit),
+	SESS_ROW("hello_timeouts", hello_timeouts),
+	SESS_ROW("idle_timeouts", idle_timeouts),
+	SESS_ROW("out_overflow", out_overflow),
+	SESS_ROW("jobs_in", jobs_in),
+	IO_ROW("job_mem_exhausted", job_mem_exhausted),
+	IO_ROW("enqueue_ring_full", enqueue_ring_full),
+	IO_ROW("deliveries", deliveries),
+	IO_ROW("deliveries_dropped", deliveries_dropped),
+	IO_ROW("auth_revoked", auth_revoked),
+	IO_ROW("auth_changed", auth_changed),
+	IO_ROW("auth_rebound", auth_rebound),
+	IO_ROW("banned", banned),
+	IO_ROW("rate_limited", rate_limited),
+	IO_ROW("too_many_conns", too_many_conns),
+};
+#undef IO_ROW
+#undef SESS_ROW
+#define IO_COUNTERS (sizeof(io_counters) / sizeof(io_counters[0]))
+
+static uint64_t
+io_counter(const struct io_lcore *io, unsigned i)
+{
+	const uint8_t *base =
+		io_counters[i].sess ? (const uint8_t *)&io->sess_stats : (const uint8_t *)&io->st;
+	uint64_t v;
+
+	memcpy(&v, base + io_counters[i].off, sizeof(v));
+	return v;
+}
+
+unsigned
+io_lcore_counters(const struct io_lcore *io, const char **names, uint64_t *values, unsigned max)
+{
+	const struct sess_stats *ss = &io->sess_stats;
+	unsigned n = 0, i;
+
+	for (i = 0; i < IO_COUNTERS && n < max; i++, n++) {
+		names[n] = io_counters[i].name;
+		values[n] = io_counter(io, i);
+	}
+	/* Families by reason, non-zero rows only: "invalid.<check>", "refused.<status>". */
+	for (i = 1; i < WIRE_E__COUNT && n < max; i++)
+		if (ss->invalid[i]) {
+			names[n] = io->invalid_names[i];
+			values[n++] = ss->invalid[i];
+		}
+	for (i = 1; i < WIRE_STATUS__COUNT && n < max; i++)
+		if (ss->jobs_refused[i]) {
+			names[n] = io->refused_names[i];
+			values[n++] = ss->jobs_refused[i];
+		}
+	return n;
+}
+
 /* Counters of one I/O lcore as one JSON object: every drop and refusal by reason. */
 void
 io_lcore_stats_json(const struct io_lcore *io, FILE *out)
 {
 	const struct sess_stats *ss = &io->sess_stats;
-	const struct io_stats *st = &io->st;
 	bool first = true;
 	unsigned i;
 
-	fprintf(out,
-		"{\"io\":%u,\"accepted\":%" PRIu64 ",\"closed\":%" PRIu64
-		",\"refused_conn_limit\":%" PRIu64 ",\"handshakes\":%" PRIu64
-		",\"handshake_failures\":%" PRIu64 ",\"handshake_timeouts\":%" PRIu64
-		",\"auth_ok\":%" PRIu64 ",\"auth_refused\":%" PRIu64 ",\"frames_in\":%" PRIu64
-		",\"frames_out\":%" PRIu64 ",\"too_large\":%" PRIu64 ",\"bad_sequence\":%" PRIu64
-		",\"batches_over_limit\":%" PRIu64 ",\"hello_timeouts\":%" PRIu64
-		",\"idle_timeouts\":%" PRIu64 ",\"out_overflow\":%" PRIu64 ",\"jobs_in\":%" PRIu64
-		",\"job_mem_exhausted\":%" PRIu64 ",\"enqueue_ring_full\":%" PRIu64
-		",\"deliveries\":%" PRIu64 ",\"deliveries_dropped\":%" PRIu64
-		",\"auth_revoked\":%" PRIu64 ",\"auth_changed\":%" PRIu64
-		",\"auth_rebound\":%" PRIu64 ",\"banned\":%" PRIu64 ",\"rate_limited\":%" PRIu64
-		",\"too_many_conns\":%" PRIu64 ",\"invalid\":{",
-		io->index, st->accepted, st->closed, st->refused_full, st->handshakes,
-		st->handshake_failures, st->handshake_timeouts, ss->auth_ok, ss->auth_refused,
-		ss->frames_in, ss->frames_out, ss->too_large, ss->bad_sequence,
-		ss->batches_over_limit, ss->hello_timeouts, ss->idle_timeouts, ss->out_overflow,
-		ss->jobs_in, st->job_mem_exhausted, st->enqueue_ring_full, st->deliveries,
-		st->deliveries_dropped, st->auth_revoked, st->auth_changed, st->auth_rebound,
-		st->banned, st->rate_limited, st->too_many_conns);
+	fprintf(out, "{\"io\":%u", io->index);
+	for (i = 0; i < IO_COUNTERS; i++)
+		fprintf(out, ",\"%s\":%" PRIu64, io_counters[i].name, io_counter(io, i));
+	fputs(",\"invalid\":{", out);
 	for (i = 1; i < WIRE_E__COUNT; i++) {
 		if (!ss->invalid[i])
 			continue;
@@ -987,6 +1058,12 @@ io_lcore_create(struct appliance *a, unsigned index, struct transport *tp, struc
 	io->tp = tp;
 	io->tls = tls;
 	io->max_conns = cfg->max_conns;
+	for (i = 1; i < WIRE_E__COUNT; i++)
+		snprintf(io->invalid_names[i], sizeof(io->invalid_names[i]), "invalid.%s",
+			 wire_error_name((int)i));
+	for (i = 1; i < WIRE_STATUS__COUNT; i++)
+		snprintf(io->refused_names[i], sizeof(io->refused_names[i]), "refused.%s",
+			 wire_status_name(i));
 	io->auth = atomic_load_explicit(&a->auth, memory_order_acquire);
 	atomic_store_explicit(&a->auth_seen[index].gen, io->auth->gen, memory_order_release);
 	io->env = (struct sess_env){ .arg = io,

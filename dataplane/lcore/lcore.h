@@ -183,6 +183,7 @@ struct appliance {
 	atomic_uint workers_done;
 	struct ctlsrv *ctl;    /* control socket, NULL when off (dataplane/ctl/ctlsrv.h) */
 	struct ctldlink *link; /* sluiced --ctld: the channel to sluice-ctld (ctldlink.h) */
+	struct io_lcore *ios[SLUICED_IO_MAX]; /* by index, for counters (read-only) */
 };
 
 /* Monotonic and wall clocks in ms. */
@@ -205,6 +206,14 @@ bool io_lcore_poll(struct io_lcore *io);
 void io_lcore_free(struct io_lcore *io);
 /* Counters as one JSON object on one line: drops and refusals by reason. */
 void io_lcore_stats_json(const struct io_lcore *io, FILE *out);
+/*
+ * The same counters as (name, value) rows, at most max: every plain counter,
+ * then the non-zero ones by reason ("invalid.<check>", "refused.<status>").
+ * Names stay valid while io lives. Any thread (each value one aligned load;
+ * a figure may be a pass behind).
+ */
+unsigned io_lcore_counters(const struct io_lcore *io, const char **names, uint64_t *values,
+			   unsigned max);
 
 /* Worker index (< a->n_workers): an engine with the queues it owns. NULL, errno set. */
 struct worker_lcore *worker_lcore_create(struct appliance *a, unsigned index);

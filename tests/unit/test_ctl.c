@@ -489,6 +489,30 @@ test_link(void)
 	m.u.ticket_keys.keys.len = CTL_TICKET_KEY_BYTES + 1;
 	expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
 
+	{
+		const struct wire_str names[] = { wire_cstr("accepted"),
+						  wire_cstr("invalid.frame_too_short") };
+		const uint64_t values[] = { 5, 1 };
+		struct ctl_lcore_counters_in lc = {
+			.io = 1, .names = names, .values = values, .n = 2
+		};
+		const struct wire_ctl_lcore_counters *got;
+
+		m = (struct ctl_msg_in){ .type = CTL_MSG_LIST_COUNTERS, .seq = 8 };
+		CHECK(build_verified(&m) != NULL);
+		m = (struct ctl_msg_in){ .type = CTL_MSG_COUNTER_LIST, .seq = 9 };
+		m.u.counter_list.lcores = &lc;
+		m.u.counter_list.n = 1;
+		r = build_verified(&m);
+		got = r ? wire_ctl_counter_list_lcores_at(ctl_counter_list(r), 0) : NULL;
+		CHECK(got && wire_ctl_lcore_counters_io(got) == 1 &&
+		      wire_ctl_lcore_counters_names_len(got) == 2 &&
+		      str_is(wire_ctl_lcore_counters_names_at(got, 1), "invalid.frame_too_short") &&
+		      wire_ctl_lcore_counters_values_at(got, 0) == 5);
+		lc.n = 0;
+		expect_error(&m, WIRE_E_LIST_EMPTY);
+	}
+
 	/* Link messages are not requests: the control socket answers them Invalid. */
 	CHECK(!ctl_msg_is_request(CTL_MSG_GRANTS) && !ctl_msg_is_request(CTL_MSG_AUTHENTICATE));
 	CHECK(strcmp(ctl_msg_name(CTL_MSG_TICKET_KEYS), "TicketKeys") == 0);
