@@ -98,11 +98,17 @@ main_lcore_poll(struct appliance *a)
 				atomic_load_explicit(&a->auth, memory_order_relaxed);
 			int p;
 
+			if (m.kind != AUTH_KIND_AUTH) { /* an answer about connections */
+				if (a->link)
+					ctldlink_conns_done(a->link, io, &m);
+				continue;
+			}
 			if (a->link) {
 				ctldlink_auth(a->link, io, &m);
 				continue;
 			}
-			p = auth_lookup(t, m.token, m.token_len);
+			/* The token file knows tokens only: no token, no session. */
+			p = m.token_len ? auth_lookup(t, m.token, m.token_len) : -1;
 			m.status = WIRE_STATUS_OK;
 			if (p < 0)
 				m.status = WIRE_STATUS_UNAUTHENTICATED;

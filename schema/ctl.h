@@ -43,15 +43,18 @@ extern "C" {
 #define CTL_TICKET_KEY_BYTES 36u /* u32 id + 32 key bytes */
 #define CTL_TICKET_KEYS_MAX 3u   /* keys per TicketKeys */
 #define CTL_CRED_BITS 48         /* a credential id; the grant number above it */
+#define CTL_SUBJECT_MAX 256u     /* Authenticate.cert_subject bytes */
 #define CTL_LCORES_MAX 16u       /* LcoreCounters per CounterList */
 #define CTL_COUNTERS_MAX 256u    /* names (and values) per LcoreCounters */
+#define CTL_CONNS_MAX 256u       /* ConnInfo per ConnList */
 #define CTL_CRED_MASK ((UINT64_C(1) << CTL_CRED_BITS) - 1)
 /* Queue names and text: WIRE_QUEUE_NAME_MAX and WIRE_TEXT_MAX, as on the wire. */
 /* Tables on the deepest path: Control -> QueueList|ActionResult -> QueueInfo. */
 #define CTL_SCHEMA_DEPTH 3u
 /* Tables one message may hold: Control, the message and its QueueInfos or Grants. */
 #define CTL_TABLES_MAX (2u + CTL_QUEUES_MAX)
-_Static_assert(CTL_GRANTS_MAX <= CTL_QUEUES_MAX, "table count bound");
+_Static_assert(CTL_GRANTS_MAX <= CTL_QUEUES_MAX && CTL_CONNS_MAX <= CTL_QUEUES_MAX,
+	       "table count bound");
 /* A datagram buffer that holds the largest message and shows a larger one. */
 #define CTL_DGRAM_BYTES (CTL_MSG_BYTES_MAX + 4 + 1)
 

@@ -95,6 +95,27 @@ put_lcore_counters(struct wb *b, const struct ctl_lcore_counters_in *l)
 	return pos;
 }
 
+static uint32_t
+put_conn_info(struct wb *b, const struct ctl_conn_info_in *c)
+{
+	struct wb_table t = { .n = 0 };
+	uint32_t pos;
+
+	tf_scalar(&t, wire_fid_ctl_conn_info_io, 4, c->io, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_slot, 4, c->slot, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_gen, 4, c->gen, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_addr, 4, c->addr, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_port, 2, c->port, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_state, 1, c->state, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_role, 1, c->role, 0);
+	tf_offset(&t, wire_fid_ctl_conn_info_principal, c->principal.p != NULL);
+	tf_scalar(&t, wire_fid_ctl_conn_info_cred, 8, c->cred, 0);
+	tf_scalar(&t, wire_fid_ctl_conn_info_age_ms, 4, c->age_ms, 0);
+	pos = wb_table(b, &t);
+	wb_string_at(b, t.slot[wire_fid_ctl_conn_info_principal], c->principal);
+	return pos;
+}
+
 /* The ctld <-> sluiced messages (control.fbs "sluice-ctld <-> sluiced"). */
 static uint32_t
 put_link_message(struct wb *b, const struct ctl_msg_in *m)
@@ -137,9 +158,20 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 		tf_scalar(&t, wire_fid_ctl_authenticate_id, 8, m->u.authenticate.id, 0);
 		tf_scalar(&t, wire_fid_ctl_authenticate_role, 1, m->u.authenticate.role, 0);
 		tf_scalar(&t, wire_fid_ctl_authenticate_addr, 4, m->u.authenticate.addr, 0);
-		tf_offset(&t, wire_fid_ctl_authenticate_token, true);
+		tf_offset(&t, wire_fid_ctl_authenticate_token, m->u.authenticate.token.p != NULL);
+		tf_offset(&t, wire_fid_ctl_authenticate_cert_sha256,
+			  m->u.authenticate.cert_sha256.p != NULL);
+		tf_offset(&t, wire_fid_ctl_authenticate_cert_subject,
+			  m->u.authenticate.cert_subject.p != NULL);
 		pos = wb_table(b, &t);
-		wb_bytes_at(b, t.slot[wire_fid_ctl_authenticate_token], m->u.authenticate.token);
+		if (m->u.authenticate.token.p)
+			wb_bytes_at(b, t.slot[wire_fid_ctl_authenticate_token],
+				    m->u.authenticate.token);
+		if (m->u.authenticate.cert_sha256.p)
+			wb_bytes_at(b, t.slot[wire_fid_ctl_authenticate_cert_sha256],
+				    m->u.authenticate.cert_sha256);
+		wb_string_at(b, t.slot[wire_fid_ctl_authenticate_cert_subject],
+			     m->u.authenticate.cert_subject);
 		return pos;
 	case CTL_MSG_AUTH_RESULT:
 		tf_scalar(&t, wire_fid_ctl_auth_result_id, 8, m->u.auth_result.id, 0);
@@ -162,7 +194,24 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 			wb_st32(b, v + 4 + 4 * i, m->u.bans.addrs[i]);
 		return pos;
 	case CTL_MSG_LIST_COUNTERS:
+	case CTL_MSG_LIST_CONNS:
 		return wb_table(b, &t);
+	case CTL_MSG_KICK_CONN:
+		tf_scalar(&t, wire_fid_ctl_kick_conn_io, 4, m->u.kick_conn.io, 0);
+		tf_scalar(&t, wire_fid_ctl_kick_conn_slot, 4, m->u.kick_conn.slot, 0);
+		tf_scalar(&t, wire_fid_ctl_kick_conn_gen, 4, m->u.kick_conn.gen, 0);
+		return wb_table(b, &t);
+	case CTL_MSG_CONN_LIST:
+		if (m->u.conn_list.n && !m->u.conn_list.conns)
+			break;
+		tf_offset(&t, wire_fid_ctl_conn_list_conns, true);
+		tf_scalar(&t, wire_fid_ctl_conn_list_truncated, 1, m->u.conn_list.truncated, 0);
+		pos = wb_table(b, &t);
+		v = wb_vector(b, m->u.conn_list.n, 4, 4);
+		wb_link(b, t.slot[wire_fid_ctl_conn_list_conns], v);
+		for (i = 0; !b->err && i < m->u.conn_list.n; i++)
+			wb_link(b, v + 4 + 4 * i, put_conn_info(b, &m->u.conn_list.conns[i]));
+		return pos;
 	case CTL_MSG_COUNTER_LIST:
 		if (m->u.counter_list.n && !m->u.counter_list.lcores)
 			break;

@@ -49,6 +49,15 @@ struct ctl_lcore_counters_in {
 	uint32_t n;
 };
 
+/* One connection in a ConnList. */
+struct ctl_conn_info_in {
+	uint32_t io, slot, gen, addr, age_ms;
+	uint16_t port;
+	uint8_t state, role;
+	struct wire_str principal; /* p NULL: absent */
+	uint64_t cred;
+};
+
 /* One message; fill the member the type names. */
 struct ctl_msg_in {
 	enum ctl_msg type;
@@ -90,8 +99,10 @@ struct ctl_msg_in {
 		struct {
 			uint64_t id;
 			uint8_t role;
-			uint32_t addr; /* IPv4, host order */
-			struct wire_bytes token;
+			uint32_t addr;                 /* IPv4, host order */
+			struct wire_bytes token;       /* p NULL: absent */
+			struct wire_bytes cert_sha256; /* p NULL: absent */
+			struct wire_str cert_subject;
 		} authenticate;
 		struct {
 			uint64_t id;
@@ -109,7 +120,15 @@ struct ctl_msg_in {
 		struct {
 			const struct ctl_lcore_counters_in *lcores;
 			uint32_t n;
-		} counter_list; /* ListCounters has no fields */
+		} counter_list; /* ListCounters and ListConns have no fields */
+		struct {
+			uint32_t io, slot, gen;
+		} kick_conn;
+		struct {
+			const struct ctl_conn_info_in *conns;
+			uint32_t n;
+			bool truncated;
+		} conn_list;
 	} u;
 };
 

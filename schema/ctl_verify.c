@@ -303,11 +303,21 @@ verify_ctl_authenticate(struct vctx *c, uint32_t pos)
 	if (v < 1 || v > 3)
 		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at ? at : tv.t);
 	TRY(field_u32(c, &tv, wire_fid_ctl_authenticate_addr, &v, &at));
-	TRY(field_vector(c, &tv, wire_fid_ctl_authenticate_token, true, 1, 1, &vpos, &n));
-	if (n == 0)
+	TRY(field_vector(c, &tv, wire_fid_ctl_authenticate_token, false, 1, 1, &vpos, &n));
+	if (vpos && n == 0)
 		FAIL(c, LIST_EMPTY, vpos);
 	if (n > WIRE_TOKEN_MAX)
 		FAIL(c, TOKEN_TOO_LONG, vpos);
+	TRY(field_vector(c, &tv, wire_fid_ctl_authenticate_cert_sha256, false, 1, 1, &vpos, &n));
+	if (vpos && n != 32)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, vpos);
+	{
+		struct wire_str s;
+
+		TRY(field_string(c, &tv, wire_fid_ctl_authenticate_cert_subject, false, &s, &at));
+		if (s.p)
+			TRY(check_str_class(c, at, s, STR_TEXT, CTL_SUBJECT_MAX));
+	}
 	table_leave(c);
 	return 0;
 }
@@ -397,6 +407,65 @@ verify_ctl_counter_list(struct vctx *c, uint32_t pos)
 	if (n > CTL_LCORES_MAX)
 		FAIL(c, LIST_TOO_LONG, vpos);
 	TRY(vector_tables(c, vpos, n, verify_ctl_lcore_counters));
+	table_leave(c);
+	return 0;
+}
+
+#define verify_ctl_list_conns verify_ctl_list_counters /* no fields either */
+
+static int
+verify_ctl_kick_conn(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+	unsigned id;
+
+	TRY(table_enter(c, pos, &tv));
+	for (id = wire_fid_ctl_kick_conn_io; id <= wire_fid_ctl_kick_conn_gen; id++)
+		TRY(field_u32(c, &tv, id, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_conn_info(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	struct wire_str s;
+	uint32_t v, at;
+	unsigned id;
+
+	TRY(table_enter(c, pos, &tv));
+	for (id = wire_fid_ctl_conn_info_io; id <= wire_fid_ctl_conn_info_addr; id++)
+		TRY(field_u32(c, &tv, id, &v, &at));
+	TRY(field_u16(c, &tv, wire_fid_ctl_conn_info_port, 0, &v, &at));
+	TRY(field_u8(c, &tv, wire_fid_ctl_conn_info_state, 0, &v, &at));
+	if (v < 1 || v > 3)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at ? at : tv.t);
+	TRY(field_u8(c, &tv, wire_fid_ctl_conn_info_role, 0, &v, &at));
+	if (v > 3)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at);
+	TRY(field_string(c, &tv, wire_fid_ctl_conn_info_principal, false, &s, &at));
+	if (s.p)
+		TRY(check_str_class(c, at, s, STR_NAME, WIRE_QUEUE_NAME_MAX));
+	TRY(field_u64(c, &tv, wire_fid_ctl_conn_info_cred));
+	TRY(field_u32(c, &tv, wire_fid_ctl_conn_info_age_ms, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_conn_list(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_vector(c, &tv, wire_fid_ctl_conn_list_conns, true, 4, 4, &vpos, &n));
+	if (n > CTL_CONNS_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	TRY(vector_tables(c, vpos, n, verify_ctl_conn_info));
+	TRY(field_bool(c, &tv, wire_fid_ctl_conn_list_truncated));
 	table_leave(c);
 	return 0;
 }

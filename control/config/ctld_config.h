@@ -65,6 +65,11 @@
  *         - id: 3fa9c2d1e0b4          # 12 lowercase hex, unique in the file
  *           sha256: <64 lowercase hex>          # SHA-256 of the whole token
  *           expires: 2027-01-01T00:00:00Z       # optional, UTC, RFC 3339 'Z' form
+ *       certificates:                 # 0..16 client certificates naming it (a Hello
+ *         - sha256: <64 hex>          #   without a token): exactly one of sha256 (of
+ *         - subject: "CN=producer-1"  #   the DER bytes) and subject (as mbedTLS
+ *                                     #   prints it, printable ASCII, 1..256 bytes);
+ *                                     #   unique across principals
  *
  * Unknown keys, duplicate keys, wrong types, out-of-range numbers, missing
  * required keys, anchors/aliases/tags and multiple documents are errors.
@@ -87,6 +92,8 @@
 #define CCFG_CTYPES_MAX 16
 #define CCFG_CTYPE_MAX 128 /* content type bytes (WIRE_CONTENT_TYPE_MAX) */
 #define CCFG_TOKENS_MAX 16
+#define CCFG_CERTS_MAX 16
+#define CCFG_SUBJECT_MAX 256
 #define CCFG_OPERATORS_MAX 64
 #define CCFG_UIDS_MAX 8
 #define CCFG_TOKEN_ID_LEN 12
@@ -102,6 +109,14 @@ struct ccfg_token {
 	unsigned line;   /* where it is declared, for messages */
 };
 
+/* A client certificate that names the principal: by fingerprint or by subject. */
+struct ccfg_cert {
+	bool by_sha256;                     /* else by subject */
+	uint8_t sha256[32];                 /* SHA-256 of the certificate's DER bytes */
+	char subject[CCFG_SUBJECT_MAX + 1]; /* as mbedTLS prints it: "CN=producer-1, O=Example" */
+	unsigned line;
+};
+
 struct ccfg_principal {
 	char name[CCFG_NAME_MAX + 1];
 	uint8_t role; /* enum ccfg_role: bit 1 producer, bit 2 consumer */
@@ -114,6 +129,8 @@ struct ccfg_principal {
 	uint64_t bytes_per_s, bytes_burst;
 	uint32_t max_connections;
 	struct ccfg_token tokens[CCFG_TOKENS_MAX];
+	uint8_t n_certs;
+	struct ccfg_cert certs[CCFG_CERTS_MAX];
 	unsigned line;
 };
 
@@ -144,9 +161,9 @@ struct ctld_config {
 	char operator_socket[CCFG_PATH_MAX + 1];
 	char state_dir[CCFG_PATH_MAX + 1];
 	char audit_log[CCFG_PATH_MAX + 1];
-	bool metrics;            /* section present */
-	uint32_t metrics_addr;   /* network order */
-	uint16_t metrics_port;   /* host order */
+	bool metrics;          /* section present */
+	uint32_t metrics_addr; /* network order */
+	uint16_t metrics_port; /* host order */
 	uint8_t metrics_sha256[32];
 	uint32_t throttle_failures, throttle_window_s;
 	uint32_t ban_failures, ban_window_s, ban_s;

@@ -79,6 +79,7 @@ struct ctld_qreq {
 	uint8_t cmd; /* enum ops_cmd */
 	char queue[CTLD_NAME_BYTES];
 	uint32_t max;
+	uint32_t io, slot, gen; /* KickConn */
 };
 
 struct ctld_op {
@@ -184,8 +185,11 @@ void ctld_dp_push_bans(struct ctld *d);
 void ctld_dp_push_keys(struct ctld *d);
 /* Timers: ticket rotation, ban expiry, token expiry, queue stats. */
 void ctld_dp_timers(struct ctld *d);
-/* Queue an operator's queue request for sluiced; false when ctld cannot (full, down). */
-bool ctld_dp_queue_request(struct ctld *d, int op, unsigned cmd, const char *queue, uint32_t max);
+/*
+ * Queue an operator's request for sluiced (q: its message type and fields;
+ * op and op_gen are filled here); false when ctld cannot (full, down).
+ */
+bool ctld_dp_request(struct ctld *d, int op, const struct ctld_qreq *q);
 /* The figures of a QueueInfo (CTLD_QUEUE_VALUES of them, in its order). */
 void ctld_queue_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTLD_QUEUE_VALUES]);
 /* An operator connection went away: forget its queued requests. */

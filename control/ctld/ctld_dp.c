@@ -218,12 +218,42 @@ ctld_principal(const struct ctld *d, const char *name)
 	return i < 0 ? NULL : &d->cfg.principals[i];
 }
 
+/*
+ * The credential id of a certificate mapping: 48 bits of SHA-256 over what
+ * it matches on, top bit set (token ids are random: a clash is dropped
+ * below, and said).
+ */
+static uint64_t
+cert_cred(const struct ccfg_cert *c)
+{
+	uint8_t h[32];
+	uint64_t v = 0;
+	unsigned i;
+
+	if (c->by_sha256)
+		creds_sha256(c->sha256, sizeof(c->sha256), h);
+	else
+		creds_sha256(c->subject, strlen(c->subject), h);
+	for (i = 0; i < 6; i++)
+		v = v << 8 | h[i];
+	return v | UINT64_C(1) << (CTL_CRED_BITS - 1);
+}
+
+static int
+cmp_cred_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a & CTL_CRED_MASK, y = *(const uint64_t *)b & CTL_CRED_MASK;
+
+	return x < y ? -1 : x > y;
+}
+
 /* Every live credential as (principal index << 48 | id); the next expiry in *next. */
 static uint64_t *
 live_creds(struct ctld *d, uint32_t *n, int64_t *next)
 {
-	uint64_t *v = calloc(d->creds.n ? d->creds.n : 1, sizeof(*v));
-	unsigned i;
+	uint64_t *v =
+		calloc(d->creds.n + (size_t)d->cfg.n_principals * CCFG_CERTS_MAX + 1, sizeof(*v));
+	unsigned i, k, out;
 
 	*n = 0;
 	*next = 0;
@@ -239,6 +269,22 @@ live_creds(struct ctld *d, uint32_t *n, int64_t *next)
 			*next = c->expires;
 		v[(*n)++] = (uint64_t)p << CTL_CRED_BITS | (cred_id48(c->id) & CTL_CRED_MASK);
 	}
+	for (i = 0; i < d->cfg.n_principals; i++)
+		for (k = 0; k < d->cfg.principals[i].n_certs; k++)
+			v[(*n)++] = (uint64_t)i << CTL_CRED_BITS |
+				    cert_cred(&d->cfg.principals[i].certs[k]);
+	/* sluiced refuses a table with two credentials of one id: keep the first */
+	qsort(v, *n, sizeof(*v), cmp_cred_id);
+	for (i = 0, out = 0; i < *n; i++) {
+		if (out && cmp_cred_id(&v[out - 1], &v[i]) == 0) {
+			fprintf(stderr,
+				"sluice-ctld: credential id %012" PRIx64 " twice: one left out\n",
+				v[i] & CTL_CRED_MASK);
+			continue;
+		}
+		v[out++] = v[i];
+	}
+	*n = out;
 	return v;
 }
 
@@ -452,6 +498,43 @@ addr_failed(struct ctld *d, struct ctld_addr *a, const char *addr_s)
 	}
 }
 
+/*
+ * No token: the principal whose certificates name the client's (by
+ * fingerprint first, then by subject), NULL when none does or there is no
+ * certificate. *which: the mapping that matched.
+ */
+static const struct ccfg_principal *
+cert_principal(const struct ctld *d, const struct wire_ctl_authenticate *r,
+	       const struct ccfg_cert **which)
+{
+	struct wire_bytes fp = wire_ctl_authenticate_cert_sha256(r);
+	struct wire_str subj = wire_ctl_authenticate_cert_subject(r);
+	unsigned pass, i, k;
+
+	if (!fp.p || fp.len != 32)
+		return NULL;
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < d->cfg.n_principals; i++) {
+			const struct ccfg_principal *p = &d->cfg.principals[i];
+
+			for (k = 0; k < p->n_certs; k++) {
+				const struct ccfg_cert *c = &p->certs[k];
+				bool hit = pass == 0
+						   ? c->by_sha256 && !memcmp(c->sha256, fp.p, 32)
+						   : !c->by_sha256 && subj.p &&
+							     strlen(c->subject) == subj.len &&
+							     !memcmp(c->subject, subj.p, subj.len);
+
+				if (hit) {
+					*which = c;
+					return p;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
 static void
 on_authenticate(struct ctld *d, const struct wire_ctl_authenticate *r)
 {
@@ -462,16 +545,26 @@ on_authenticate(struct ctld *d, const struct wire_ctl_authenticate *r)
 	struct ctld_addr *a = addr_slot(d, addr, true);
 	const struct cred *c = NULL;
 	const struct ccfg_principal *p = NULL;
+	const struct ccfg_cert *cert = NULL;
+	struct wire_str subj = wire_ctl_authenticate_cert_subject(r);
+	char subject[CCFG_SUBJECT_MAX + 1];
 	enum ctld_auth_result res;
 	char addr_s[INET_ADDRSTRLEN];
 	struct in_addr ia = { htonl(addr) };
 
 	inet_ntop(AF_INET, &ia, addr_s, sizeof(addr_s));
+	snprintf(subject, sizeof(subject), "%.*s", subj.p ? (int)subj.len : 0,
+		 subj.p ? subj.p : "");
 	if (a && a->banned_until > d->now_s) {
 		res = CTLD_AUTH_banned;
 	} else if (a && a->throttle_start + d->cfg.throttle_window_s > d->now_s &&
 		   a->throttle_fails >= d->cfg.throttle_failures) {
 		res = CTLD_AUTH_throttled; /* not even checked: guessing gets no answers */
+	} else if (!tok.p) {
+		p = cert_principal(d, r, &cert);
+		res = !p                       ? CTLD_AUTH_unknown
+		      : (role & ~p->role) != 0 ? CTLD_AUTH_forbidden
+					       : CTLD_AUTH_ok;
 	} else {
 		switch (creds_check(&d->creds, tok.p, tok.len, d->now_s, &c)) {
 		case CREDS_OK:
@@ -497,7 +590,7 @@ on_authenticate(struct ctld *d, const struct wire_ctl_authenticate *r)
 	case CTLD_AUTH_ok:
 		m.u.auth_result.status = WIRE_STATUS_OK;
 		m.u.auth_result.principal = wire_cstr(p->name);
-		m.u.auth_result.cred = cred_id48(c->id) & CTL_CRED_MASK;
+		m.u.auth_result.cred = c ? cred_id48(c->id) & CTL_CRED_MASK : cert_cred(cert);
 		break;
 	case CTLD_AUTH_forbidden:
 		m.u.auth_result.status = WIRE_STATUS_FORBIDDEN;
@@ -527,9 +620,10 @@ on_authenticate(struct ctld *d, const struct wire_ctl_authenticate *r)
 			  : role == 2 ? "consumer"
 				      : "both",
 			  0 },
+			{ "cert_subject", subject, 0 },
 		};
 
-		ctld_audit(d, "auth", kv, 5);
+		ctld_audit(d, "auth", kv, tok.p ? 5 : 6);
 	}
 	/* Failures count toward throttling and bans; throttled and banned tries too. */
 	if (res != CTLD_AUTH_ok && res != CTLD_AUTH_forbidden)
@@ -549,24 +643,30 @@ qreq_send_head(struct ctld *d)
 		return;
 	m.type = (enum ctl_msg)q->cmd;
 	m.seq = q->seq = ++d->next_seq;
-	m.u.queue.name = q->queue[0] ? wire_cstr(q->queue) : (struct wire_str){ NULL, 0 };
-	m.u.queue.max = q->max;
+	if (m.type == CTL_MSG_KICK_CONN) {
+		m.u.kick_conn.io = q->io;
+		m.u.kick_conn.slot = q->slot;
+		m.u.kick_conn.gen = q->gen;
+	} else if (m.type != CTL_MSG_LIST_CONNS) {
+		m.u.queue.name = q->queue[0] ? wire_cstr(q->queue) : (struct wire_str){ NULL, 0 };
+		m.u.queue.max = q->max;
+	}
 	q->deadline = d->now_ms + QREQ_TIMEOUT_MS;
 	dp_send(d, &m);
 }
 
 bool
-ctld_dp_queue_request(struct ctld *d, int op, unsigned cmd, const char *queue, uint32_t max)
+ctld_dp_request(struct ctld *d, int op, const struct ctld_qreq *req)
 {
 	struct ctld_qreq *q;
 
 	if (!d->dp_attached || d->n_qreq == CTLD_OPS_MAX)
 		return false;
 	q = &d->qreq[d->n_qreq++];
-	*q = (struct ctld_qreq){
-		.op = op, .op_gen = d->ops[op].gen, .cmd = (uint8_t)cmd, .max = max
-	};
-	snprintf(q->queue, sizeof(q->queue), "%s", queue ? queue : "");
+	*q = *req;
+	q->op = op;
+	q->op_gen = d->ops[op].gen;
+	q->seq = 0;
 	qreq_send_head(d);
 	return true;
 }
@@ -729,6 +829,7 @@ on_message(struct ctld *d, size_t len)
 	case CTL_MSG_QUEUE_LIST:
 	case CTL_MSG_ACTION_RESULT:
 	case CTL_MSG_COUNTER_LIST:
+	case CTL_MSG_CONN_LIST:
 	case CTL_MSG_ERROR:
 		on_answer(d, r);
 		break;

@@ -609,6 +609,7 @@ cmd_stats(struct ctld *d, struct out *o, bool json)
 static const uint8_t ctl_type_of[OPS__COUNT] = {
 	[OPS_QUEUES_LIST] = CTL_MSG_LIST_QUEUES,  [OPS_QUEUES_SHOW] = CTL_MSG_LIST_QUEUES,
 	[OPS_QUEUES_PAUSE] = CTL_MSG_PAUSE_QUEUE, [OPS_QUEUES_RESUME] = CTL_MSG_RESUME_QUEUE,
+	[OPS_CONNS_LIST] = CTL_MSG_LIST_CONNS,    [OPS_CONNS_KICK] = CTL_MSG_KICK_CONN,
 	[OPS_QUEUES_PURGE] = CTL_MSG_PURGE_QUEUE, [OPS_QUEUES_REDRIVE] = CTL_MSG_REDRIVE_QUEUE,
 };
 
@@ -648,6 +649,63 @@ queue_header(FILE *f)
 		"DELAYED", "RETRY", "LEASED", "DEAD", "ENQUEUED", "DELIVERED", "COMPLETED");
 }
 
+static void
+conn_list(struct out *o, bool json, const struct wire_ctl_conn_list *cl, bool kick,
+	  const struct ctld_qreq *q)
+{
+	static const char *const states[] = { "?", "handshake", "session", "closing" };
+	static const char *const roles[] = { "-", "producer", "consumer", "both" };
+	uint32_t n = wire_ctl_conn_list_conns_len(cl), i;
+
+	if (kick && n == 0) {
+		fail(o, json, OPS_EXIT_FAILED, "no connection %u.%u.%u (sluicectl conns list)",
+		     q->io, q->slot, q->gen);
+		return;
+	}
+	if (json)
+		fprintf(o->f, "{\"%s\":[", kick ? "kicked" : "conns");
+	else if (!kick)
+		fprintf(o->f, "%-14s %-21s %-9s %-8s %-20s %-12s %s\n", "ID", "ADDRESS", "STATE",
+			"ROLE", "PRINCIPAL", "CREDENTIAL", "AGE");
+	for (i = 0; i < n; i++) {
+		const struct wire_ctl_conn_info *ci = wire_ctl_conn_list_conns_at(cl, i);
+		struct wire_str p = wire_ctl_conn_info_principal(ci);
+		struct in_addr ia = { htonl(wire_ctl_conn_info_addr(ci)) };
+		char id[40], addr[32], ip[INET_ADDRSTRLEN], cred[16];
+		unsigned st = wire_ctl_conn_info_state(ci), role = wire_ctl_conn_info_role(ci);
+
+		snprintf(id, sizeof(id), "%u.%u.%u", wire_ctl_conn_info_io(ci),
+			 wire_ctl_conn_info_slot(ci), wire_ctl_conn_info_gen(ci));
+		inet_ntop(AF_INET, &ia, ip, sizeof(ip));
+		snprintf(addr, sizeof(addr), "%s:%u", ip, wire_ctl_conn_info_port(ci));
+		snprintf(cred, sizeof(cred), "%012" PRIx64, wire_ctl_conn_info_cred(ci));
+		if (!p.p)
+			strcpy(cred, "-");
+		if (json) {
+			fprintf(o->f,
+				"%s{\"id\":\"%s\",\"address\":\"%s\",\"state\":\"%s\","
+				"\"role\":\"%s\",\"principal\":\"%.*s\",\"credential\":\"%s\","
+				"\"age_ms\":%u}",
+				i ? "," : "", id, addr, states[st < 4 ? st : 0], roles[role & 3],
+				p.p ? (int)p.len : 0, p.p ? p.p : "", cred,
+				wire_ctl_conn_info_age_ms(ci));
+		} else if (kick) {
+			fprintf(o->f,
+				"connection %s (%s, %.*s) ends once its batches are answered\n", id,
+				addr, p.p ? (int)p.len : 1, p.p ? p.p : "-");
+		} else {
+			fprintf(o->f, "%-14s %-21s %-9s %-8s %-20.*s %-12s %.1fs\n", id, addr,
+				states[st < 4 ? st : 0], roles[role & 3], p.p ? (int)p.len : 1,
+				p.p ? p.p : "-", cred, wire_ctl_conn_info_age_ms(ci) / 1000.0);
+		}
+	}
+	if (json)
+		fprintf(o->f, "],\"truncated\":%s}\n",
+			wire_ctl_conn_list_truncated(cl) ? "true" : "false");
+	else if (wire_ctl_conn_list_truncated(cl))
+		fprintf(o->f, "(more connections than shown)\n");
+}
+
 void
 ctld_ops_queue_answer(struct ctld *d, const struct ctld_qreq *q, const void *msg, const char *why)
 {
@@ -672,6 +730,8 @@ ctld_ops_queue_answer(struct ctld *d, const struct ctld_qreq *q, const void *msg
 									    : OPS_EXIT_FAILED,
 		     "sluiced: %s: %.*s", ctl_status_name(code) ? ctl_status_name(code) : "?",
 		     (int)t.len, t.p ? t.p : "");
+	} else if (wire_ctl_control_msg_type(r) == CTL_MSG_CONN_LIST) {
+		conn_list(&o, c->json, ctl_conn_list(r), q->cmd == CTL_MSG_KICK_CONN, q);
 	} else if (wire_ctl_control_msg_type(r) == CTL_MSG_QUEUE_LIST) {
 		const struct wire_ctl_queue_list *ql = ctl_queue_list(r);
 
@@ -833,16 +893,26 @@ handle_request(struct ctld *d, int i, size_t len)
 		/* queue commands: sluiced answers, ctld_ops_queue_answer renders */
 		const char *q = argc ? argv[used] : NULL;
 		int64_t max = argc > 1 ? parse_num(argv[used + 1], CTL_REDRIVE_MAX) : 0;
+		struct ctld_qreq req = { .cmd = ctl_type_of[k], .max = (uint32_t)max };
+		char tail;
 
-		if (q && wire_check_name(q, strlen(q), WIRE_QUEUE_NAME_MAX)) {
+		if (k == OPS_CONNS_KICK) {
+			if (sscanf(q, "%u.%u.%u%c", &req.io, &req.slot, &req.gen, &tail) != 3) {
+				fail(&o, c->json, OPS_EXIT_USAGE,
+				     "ID '%s': io.slot.gen as conns list shows it", q);
+				break;
+			}
+		} else if (q && wire_check_name(q, strlen(q), WIRE_QUEUE_NAME_MAX)) {
 			fail(&o, c->json, OPS_EXIT_USAGE, "'%s' is not a queue name", q);
 			break;
+		} else if (q) {
+			snprintf(req.queue, sizeof(req.queue), "%s", q);
 		}
 		if (max < 0) {
 			fail(&o, c->json, OPS_EXIT_USAGE, "MAX: 0 to %u", CTL_REDRIVE_MAX);
 			break;
 		}
-		if (!ctld_dp_queue_request(d, i, ctl_type_of[k], q, (uint32_t)max)) {
+		if (!ctld_dp_request(d, i, &req)) {
 			fail(&o, c->json, OPS_EXIT_UNAVAILABLE,
 			     d->dp_attached ? "too many requests waiting for sluiced: retry"
 					    : "sluiced is not connected to ctld");

@@ -87,6 +87,12 @@ struct ctldlink {
 		_Alignas(64) _Atomic uint64_t taken;
 	} keys_taken[SLUICED_IO_MAX];
 	struct link_stats st;
+	/* sluicectl conns: one ListConns or KickConn at a time, answered by the I/O lcores */
+	uint64_t conns_seq;
+	unsigned conns_pending;
+	uint64_t conns_deadline;
+	uint32_t conns_n[SLUICED_IO_MAX], conns_open[SLUICED_IO_MAX];
+	struct conn_row rows[SLUICED_IO_MAX][CTL_CONNS_MAX];
 	struct pending_auth pend[PENDING_MAX];
 	uint8_t rx[CTL_DGRAM_BYTES];
 	uint8_t tx[CTL_DGRAM_BYTES];
@@ -562,6 +568,94 @@ on_auth_result(struct ctldlink *l, const struct wire_ctl_auth_result *r)
 	l->st.auth_answered++;
 }
 
+/* Every I/O lcore answered (or the deadline passed): the ConnList. */
+static void
+conns_reply(struct ctldlink *l)
+{
+	static struct ctl_conn_info_in out[CTL_CONNS_MAX];
+	struct ctl_msg_in m = { .type = CTL_MSG_CONN_LIST, .seq = l->conns_seq };
+	uint32_t n = 0, open = 0, k;
+	unsigned io;
+
+	for (io = 0; io < l->a->n_io; io++) {
+		open += l->conns_open[io];
+		for (k = 0; k < l->conns_n[io] && n < CTL_CONNS_MAX; k++) {
+			const struct conn_row *r = &l->rows[io][k];
+
+			out[n++] = (struct ctl_conn_info_in){
+				.io = io,
+				.slot = r->slot,
+				.gen = r->gen,
+				.addr = r->addr,
+				.port = r->port,
+				.age_ms = r->age_ms,
+				.state = r->state,
+				.role = r->role,
+				.cred = r->cred,
+				.principal = r->principal[0] ? wire_cstr(r->principal)
+							     : (struct wire_str){ NULL, 0 },
+			};
+		}
+	}
+	m.u.conn_list.conns = out;
+	m.u.conn_list.n = n;
+	m.u.conn_list.truncated = open > n || l->conns_pending > 0;
+	l->conns_pending = 0;
+	if (!send_msg(l, &m))
+		link_down(l, "send failed");
+}
+
+/* ListConns (kick false) or KickConn: ask the I/O lcores. */
+static void
+on_conns(struct ctldlink *l, uint64_t seq, const struct wire_ctl_kick_conn *k)
+{
+	struct auth_msg m = { .kind = k ? AUTH_KIND_CONNS_KICK : AUTH_KIND_CONNS_LIST };
+	unsigned io;
+
+	if (l->conns_pending) {
+		struct ctl_msg_in e = { .type = CTL_MSG_ERROR, .seq = seq };
+
+		e.u.error.code = CTL_STATUS_BUSY;
+		e.u.error.message = wire_cstr("a connections request is in progress: retry");
+		send_msg(l, &e);
+		return;
+	}
+	l->conns_seq = seq;
+	l->conns_deadline = l->now + 2000;
+	memset(l->conns_n, 0, sizeof(l->conns_n));
+	memset(l->conns_open, 0, sizeof(l->conns_open));
+	if (k) {
+		io = wire_ctl_kick_conn_io(k);
+		if (io >= l->a->n_io) {
+			conns_reply(l); /* no such lcore: no such connection */
+			return;
+		}
+		m.conn = wire_ctl_kick_conn_slot(k);
+		m.gen = wire_ctl_kick_conn_gen(k);
+		m.arg = (uint64_t)(uintptr_t)l->rows[io];
+		l->conns_pending = 1;
+		appliance_auth_answer(l->a, io, &m);
+		return;
+	}
+	l->conns_pending = l->a->n_io;
+	for (io = 0; io < l->a->n_io; io++) {
+		m.conn = CTL_CONNS_MAX;
+		m.arg = (uint64_t)(uintptr_t)l->rows[io];
+		appliance_auth_answer(l->a, io, &m);
+	}
+}
+
+void
+ctldlink_conns_done(struct ctldlink *l, unsigned io, const struct auth_msg *m)
+{
+	if (!l->conns_pending || io >= SLUICED_IO_MAX)
+		return;
+	l->conns_n[io] = m->conn;
+	l->conns_open[io] = m->kind == AUTH_KIND_CONNS_LIST ? m->gen : m->conn;
+	if (--l->conns_pending == 0)
+		conns_reply(l);
+}
+
 /* ListCounters: every I/O lcore's counters (io_lcore_counters). */
 static void
 on_list_counters(struct ctldlink *l, uint64_t seq)
@@ -631,6 +725,12 @@ on_message(struct ctldlink *l, size_t len)
 	case CTL_MSG_LIST_COUNTERS:
 		on_list_counters(l, wire_ctl_control_seq(r));
 		break;
+	case CTL_MSG_LIST_CONNS:
+		on_conns(l, wire_ctl_control_seq(r), NULL);
+		break;
+	case CTL_MSG_KICK_CONN:
+		on_conns(l, wire_ctl_control_seq(r), ctl_kick_conn(r));
+		break;
 	default:
 		if (ctl_msg_is_request(wire_ctl_control_msg_type(r)) && l->ext >= 0) {
 			l->st.requests++;
@@ -673,6 +773,8 @@ ctldlink_poll(struct ctldlink *l, uint64_t now)
 	for (k = 0; k < PENDING_MAX; k++)
 		if (l->pend[k].id && now >= l->pend[k].deadline)
 			fail_pending(l, k, &l->st.auth_timeouts);
+	if (l->conns_pending && now >= l->conns_deadline && l->fd >= 0)
+		conns_reply(l); /* an lcore that does not answer (draining): what there is */
 	keys_offer(l);
 }
 
@@ -700,7 +802,13 @@ ctldlink_auth(struct ctldlink *l, unsigned io, struct auth_msg *m)
 	out.u.authenticate.id = id;
 	out.u.authenticate.role = m->role;
 	out.u.authenticate.addr = m->addr;
-	out.u.authenticate.token = (struct wire_bytes){ m->token, m->token_len };
+	if (m->token_len)
+		out.u.authenticate.token = (struct wire_bytes){ m->token, m->token_len };
+	if (m->has_cert) {
+		out.u.authenticate.cert_sha256 = (struct wire_bytes){ m->cert_sha256, 32 };
+		if (m->cert_subject[0]) /* absent rather than empty: the schema says 1..256 */
+			out.u.authenticate.cert_subject = wire_cstr(m->cert_subject);
+	}
 	if (!send_msg(l, &out)) {
 		m->status = WIRE_STATUS_UNAVAILABLE;
 		appliance_auth_answer(l->a, io, m);

@@ -67,6 +67,9 @@ void ctldlink_auth(struct ctldlink *l, unsigned io, struct auth_msg *m);
  */
 unsigned ctldlink_ticket_keys(struct ctldlink *l, unsigned io, void *keys, unsigned max);
 
+/* Main lcore: an I/O lcore answered a connections request (AUTH_KIND_CONNS_*). */
+void ctldlink_conns_done(struct ctldlink *l, unsigned io, const struct auth_msg *m);
+
 bool ctldlink_up(const struct ctldlink *l);
 
 /* Counters as one JSON object on one line. */

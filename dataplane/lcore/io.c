@@ -54,6 +54,8 @@ struct conn {
 	uint16_t workers; /* bit w: worker w holds a consumer for it */
 	uint32_t gen;
 	uint32_t addr; /* client's IPv4 address, host order */
+	uint16_t port;
+	uint64_t accepted_ms;
 	int64_t h;
 	uint64_t cred; /* credential the session authenticated with */
 	uint64_t hs_deadline;
@@ -420,6 +422,8 @@ conn_accept(struct io_lcore *io, const struct tp_event *ev)
 	c->state = CONN_TLS;
 	c->h = ev->handle;
 	c->addr = ntohl(ev->peer_ip);
+	c->port = ntohs(ev->peer_port);
+	c->accepted_ms = io->now;
 	c->counted = false;
 	c->want_write = false;
 	c->hs_waiting = false;
@@ -443,6 +447,9 @@ env_auth(void *arg, struct sess *s, const uint8_t *token, uint32_t len, uint8_t 
 			      .addr = c->addr };
 
 	memcpy(m.token, token, len);
+	/* No token: a verified client certificate may name the principal (ctld decides). */
+	m.has_cert = len == 0 && tls_conn_peer_cert(&c->tls, m.cert_sha256, m.cert_subject,
+						    sizeof(m.cert_subject)) == 0;
 	if (rte_ring_sp_enqueue_burst_elem(io->a->auth_req[io->index], &m, sizeof(m), 1, NULL) != 1)
 		sess_auth_done(s, WIRE_STATUS_UNAVAILABLE, NULL);
 }
@@ -674,7 +681,7 @@ from_worker(struct io_lcore *io, unsigned w)
 			break;
 }
 
-enum { REVOKE_GONE = 1, REVOKE_CHANGED };
+enum { REVOKE_GONE = 1, REVOKE_CHANGED, REVOKE_KICKED };
 
 /* A session whose grants a reload withdrew: Goodbye once its batches are answered. */
 static void
@@ -682,10 +689,14 @@ conn_revoke_check(struct io_lcore *io, struct conn *c)
 {
 	if (!c->revoked || c->sess.state != SESS_OPEN || c->sess.unacked != 0)
 		return;
-	sess_goodbye(&c->sess, WIRE_STATUS_UNAUTHENTICATED,
-		     c->revoked == REVOKE_GONE
-			     ? "credential revoked or expired: this token no longer opens sessions"
-			     : "the principal's grants changed: hello again");
+	if (c->revoked == REVOKE_KICKED)
+		sess_goodbye(&c->sess, WIRE_STATUS_FORBIDDEN, "closed by an operator");
+	else
+		sess_goodbye(&c->sess, WIRE_STATUS_UNAUTHENTICATED,
+			     c->revoked == REVOKE_GONE
+				     ? "credential revoked or expired: this token "
+				       "no longer opens sessions"
+				     : "the principal's grants changed: hello again");
 	if (c->sess.state >= SESS_CLOSING)
 		c->state = CONN_CLOSING;
 	conn_flush(io, c);
@@ -771,16 +782,81 @@ conn_count(struct io_lcore *io, struct conn *c, struct auth_entry *e)
 }
 
 static void
+conn_row_fill(struct io_lcore *io, struct conn *c, struct conn_row *r)
+{
+	const struct pol_principal *p = c->has_sess ? c->sess.principal : NULL;
+
+	*r = (struct conn_row){
+		.slot = slot_of(io, c),
+		.gen = c->gen,
+		.addr = c->addr,
+		.port = c->port,
+		.age_ms = (uint32_t)(io->now - c->accepted_ms),
+		.state = c->state == CONN_TLS    ? 1
+			 : c->state == CONN_OPEN ? 2
+						 : 3,
+		.role = c->has_sess ? c->sess.role : 0,
+		.cred = p && p != &no_grants ? c->cred : 0,
+	};
+	if (p && p != &no_grants)
+		snprintf(r->principal, sizeof(r->principal), "%s", p->name);
+}
+
+/* sluicectl conns: list this lcore's connections, or end one (lcore.h AUTH_KIND_CONNS_*). */
+static void
+conns_request(struct io_lcore *io, struct auth_msg *m)
+{
+	struct conn_row *rows = (struct conn_row *)(uintptr_t)m->arg;
+	uint32_t i, n = 0, open = 0;
+
+	if (m->kind == AUTH_KIND_CONNS_LIST) {
+		for (i = 0; i < io->max_conns; i++) {
+			if (io->conns[i].state == CONN_FREE)
+				continue;
+			if (n < m->conn)
+				conn_row_fill(io, &io->conns[i], &rows[n++]);
+			open++;
+		}
+		m->conn = n;
+		m->gen = open;
+	} else {
+		struct conn *c = conn_for(io, m->conn, m->gen);
+
+		m->conn = 0;
+		if (c) {
+			conn_row_fill(io, c, &rows[0]);
+			m->conn = 1;
+			if (c->state == CONN_TLS) {
+				conn_free(io, c, true);
+			} else if (c->state == CONN_OPEN && !c->revoked) {
+				conn_uncount(c);
+				c->sess.principal = &no_grants; /* nothing more from it */
+				c->revoked = REVOKE_KICKED;
+				conn_revoke_check(io, c);
+			}
+		}
+	}
+	while (rte_ring_sp_enqueue_burst_elem(io->a->auth_req[io->index], m, sizeof(*m), 1, NULL) !=
+	       1)
+		rte_pause();
+}
+
+static void
 from_main(struct io_lcore *io)
 {
 	struct auth_msg m;
 
 	while (rte_ring_sc_dequeue_burst_elem(io->a->auth_resp[io->index], &m, sizeof(m), 1,
 					      NULL) == 1) {
-		struct conn *c = conn_for(io, m.conn, m.gen);
+		struct conn *c;
 		const struct pol_principal *p = NULL;
 		int i;
 
+		if (m.kind != AUTH_KIND_AUTH) {
+			conns_request(io, &m);
+			continue;
+		}
+		c = conn_for(io, m.conn, m.gen);
 		if (!c || c->state != CONN_OPEN)
 			continue;
 		if (m.status == WIRE_STATUS_OK) {

@@ -55,6 +55,7 @@
 #include <rte_ring.h>
 
 #include "credit.h"
+#include "ctl.h"
 #include "ctlsrv.h"
 #include "engine.h"
 #include "policy.h"
@@ -115,16 +116,43 @@ _Static_assert(sizeof(struct msg) == 32, "ring element size");
  * finds the principal by that id in the table it reads, which may be newer
  * than the one the answer came from (a reload in between).
  */
+enum auth_kind {
+	AUTH_KIND_AUTH = 0, /* a Hello's token (and certificate) to judge */
+	/*
+	 * main -> I/O: sluicectl conns. LIST: write up to conn rows of struct
+	 * conn_row at arg; answered (I/O -> main, same kind) with conn = rows
+	 * written and gen = connections open. KICK: end connection (conn, gen),
+	 * its row first at arg; answered with conn = 1 if it was there, else 0.
+	 */
+	AUTH_KIND_CONNS_LIST,
+	AUTH_KIND_CONNS_KICK,
+};
+
+/* One connection as sluicectl conns shows it. */
+struct conn_row {
+	uint32_t slot, gen, addr, age_ms;
+	uint16_t port;
+	uint8_t state, role; /* ConnInfo's values */
+	uint64_t cred;
+	char principal[POL_NAME_MAX + 1]; /* "" before authentication */
+};
+
 struct auth_msg {
 	uint32_t conn;
 	uint32_t gen;
 	uint8_t role;
 	uint8_t status; /* response */
-	uint16_t rsvd;
+	uint8_t kind;   /* enum auth_kind */
+	uint8_t rsvd;
+	uint64_t arg; /* CONNS_*: struct conn_row * */
 	uint32_t token_len;
 	uint32_t addr; /* IPv4, host order */
 	uint64_t cred; /* response */
 	uint8_t token[WIRE_TOKEN_MAX];
+	/* No token: the client certificate, when one was verified (ctld maps it). */
+	bool has_cert;
+	uint8_t cert_sha256[32];
+	char cert_subject[CTL_SUBJECT_MAX + 1];
 };
 
 /* Job objects: [refs][pad][struct eng_job ...] from a size-class mempool. */

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <mbedtls/error.h>
+#include <mbedtls/sha256.h>
 
 #include "tls.h"
 
@@ -449,6 +450,19 @@ tls_conn_handshake(struct tls_conn *c)
 	}
 	c->state = TLS_OPEN;
 	return TLS_OPEN;
+}
+
+int
+tls_conn_peer_cert(const struct tls_conn *c, uint8_t sha256[32], char *subject, size_t subject_len)
+{
+	const mbedtls_x509_crt *crt = mbedtls_ssl_get_peer_cert(&c->ssl);
+
+	if (c->state != TLS_OPEN || !crt || mbedtls_ssl_get_verify_result(&c->ssl) != 0)
+		return -1;
+	if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, sha256, 0) != 0 ||
+	    mbedtls_x509_dn_gets(subject, subject_len, &crt->subject) < 0)
+		return -1;
+	return 0;
 }
 
 int

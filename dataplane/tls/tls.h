@@ -126,6 +126,15 @@ int tls_conn_init(struct tls_conn *c, struct tls_ctx *ctx, uint8_t *rxbuf, uint3
 		  uint8_t *txbuf, uint32_t txcap);
 void tls_conn_free(struct tls_conn *c);
 
+/*
+ * Server side, after the handshake: the client's certificate, if it sent
+ * one (it was verified against --client-ca, or the handshake failed): the
+ * SHA-256 of its DER bytes and its subject as mbedTLS writes it
+ * ("CN=producer-1, O=Example"). 0, or -1 when there is none.
+ */
+int tls_conn_peer_cert(const struct tls_conn *c, uint8_t sha256[32], char *subject,
+		       size_t subject_len);
+
 /* Where the transport may write received ciphertext; commit what it wrote. */
 uint32_t tls_conn_rx_space(struct tls_conn *c, uint8_t **p);
 void tls_conn_rx_commit(struct tls_conn *c, uint32_t n);
