@@ -53,8 +53,6 @@ extern "C" {
 #define CTL_SCHEMA_DEPTH 3u
 /* Tables one message may hold: Control, the message and its QueueInfos or Grants. */
 #define CTL_TABLES_MAX (2u + CTL_QUEUES_MAX)
-_Static_assert(CTL_GRANTS_MAX <= CTL_QUEUES_MAX && CTL_CONNS_MAX <= CTL_QUEUES_MAX,
-	       "table count bound");
 /* A datagram buffer that holds the largest message and shows a larger one. */
 #define CTL_DGRAM_BYTES (CTL_MSG_BYTES_MAX + 4 + 1)
 

@@ -9,6 +9,10 @@
 #include "ctl.h"
 #include "wire_verify_pvt.h"
 
+/* CTL_TABLES_MAX counts QueueInfos; Grants and ConnLists hold fewer tables. */
+_Static_assert(CTL_GRANTS_MAX <= CTL_QUEUES_MAX && CTL_CONNS_MAX <= CTL_QUEUES_MAX,
+	       "table count bound");
+
 /* Depth, table count and size for the verifier's shared checks. */
 static const struct wire_limits ctl_limits = {
 	.max_frame_bytes = CTL_MSG_BYTES_MAX,
