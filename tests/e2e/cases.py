@@ -443,6 +443,57 @@ def case_telemetry(env):
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
 
 
+def case_ctld_client_cert(env):
+    """Client certificates name principals through sluice-ctld: a Hello without a
+    token from a client whose verified certificate matches a mapping by subject
+    opens a session with that principal's grants (its role only); a reload that
+    maps the certificate by fingerprint to another principal ends the session and
+    the next Hello gets the new principal; no token and no certificate, or a
+    certificate nobody maps, is refused."""
+    import hashlib
+    from harness import Ctld
+    certs = os.path.join(env.tmp, "certs")
+    with open(os.path.join(certs, "client.pem")) as f:
+        fp = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+    d = Ctld(env, ["cq"], principals=[
+        {"name": "bysubject", "role": "producer", "queues": ["*"],
+         "certificates": [{"subject": "CN=producer-1"}]}])
+    s = Sluiced(env, [], ctld=d, extra=["--client-ca", os.path.join(certs, "ca.pem"),
+                                        "--client-cert", "optional"])
+    try:
+        p = Client(s, cert="client")
+        p.hello("", role=1)
+        p.enqueue([{"queue": "cq", "payload": b"c"}])
+        assert p.ack()[1] == [OK]
+        c = Client(s, cert="client")
+        c.hello("", role=2, expect_welcome=False)
+        err = c.expect("Error")
+        assert err.Code() == FORBIDDEN, err.Code()
+        anon = Client(s)
+        anon.hello("", role=1, expect_welcome=False)
+        assert anon.expect("Error").Code() == UNAUTHENTICATED
+        audit = [x for x in d.audit() if x["event"] == "auth"]
+        assert any(x["result"] == "ok" and x["principal"] == "bysubject" and
+                   x["cert_subject"] == "CN=producer-1" for x in audit), audit
+        # the same certificate, now by fingerprint, for a principal with both roles
+        d.cfg["principals"] = [{"name": "byprint", "role": "both", "queues": ["*"],
+                                "certificates": [{"sha256": fp}]}]
+        d.write_config()
+        d.ctl("reload", check=0)
+        g = p.expect("Goodbye")
+        assert g.Reason() == UNAUTHENTICATED, g.Reason()
+        b = Client(s, cert="client")
+        b.hello("", role=3)
+        b.subscribe(["cq"], prefetch=1)
+        name, _ = b.recv()
+        assert name == "Deliver", name
+        rc, conns, _ = d.ctl("conns", json_out=True, check=0)
+        assert any(x["principal"] == "byprint" for x in conns["conns"]), conns
+    finally:
+        s.stop()
+        d.stop()
+
+
 def case_sigterm(env):
     """SIGTERM: in-flight batches are acknowledged, then Goodbye{ShuttingDown}."""
     s = Sluiced(env, ["t"])

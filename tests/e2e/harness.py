@@ -322,12 +322,17 @@ class Ctld:
 class Client:
     """A TLS connection speaking frames; every received frame is parsed by flatc's reader."""
 
-    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10, source=None):
+    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10, source=None, cert=None):
         """source: the client's own address (e.g. 127.0.0.7 on the kernel transport),
-        for cases about what one address does."""
-        ctx = ssl.create_default_context(cafile=os.path.join(sluiced.env.tmp, "certs", "ca.pem"))
+        for cases about what one address does. cert: a client certificate to present,
+        the name of a pair in the test certificates ("client", "rogue")."""
+        certs = os.path.join(sluiced.env.tmp, "certs")
+        ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if cert:
+            ctx.load_cert_chain(os.path.join(certs, cert + ".pem"),
+                                os.path.join(certs, cert + ".key"))
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
         raw = socket.create_connection((sluiced.host, sluiced.port), timeout=timeout,
