@@ -47,6 +47,8 @@ extern "C" {
 #define CTL_LCORES_MAX 16u       /* LcoreCounters per CounterList */
 #define CTL_COUNTERS_MAX 256u    /* names (and values) per LcoreCounters */
 #define CTL_CONNS_MAX 256u       /* ConnInfo per ConnList */
+#define CTL_JOBS_MAX 64u         /* JobInfo per JobList; JobRequest.max */
+#define CTL_JOB_OPS 4u           /* JobRequest.op: 1 show, 2 dead, 3 retry, 4 delete */
 #define CTL_CRED_MASK ((UINT64_C(1) << CTL_CRED_BITS) - 1)
 /* Queue names and text: WIRE_QUEUE_NAME_MAX and WIRE_TEXT_MAX, as on the wire. */
 /* Tables on the deepest path: Control -> QueueList|ActionResult -> QueueInfo. */

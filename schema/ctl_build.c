@@ -116,6 +116,29 @@ put_conn_info(struct wb *b, const struct ctl_conn_info_in *c)
 	return pos;
 }
 
+static uint32_t
+put_job_info(struct wb *b, const struct ctl_job_info_in *j)
+{
+	struct wb_table t = { .n = 0 };
+	uint32_t pos;
+
+	tf_scalar(&t, wire_fid_ctl_job_info_id_hi, 8, j->id.hi, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_id_lo, 8, j->id.lo, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_state, 1, j->state, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_dead_reason, 2, j->dead_reason, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_attempts, 2, j->attempts, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_max_attempts, 2, j->max_attempts, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_priority, 1, j->priority, 0);
+	tf_offset(&t, wire_fid_ctl_job_info_type, j->type.p != NULL);
+	tf_offset(&t, wire_fid_ctl_job_info_content_type, j->content_type.p != NULL);
+	tf_scalar(&t, wire_fid_ctl_job_info_payload_bytes, 4, j->payload_bytes, 0);
+	tf_scalar(&t, wire_fid_ctl_job_info_enqueued_ms, 8, j->enqueued_ms, 0);
+	pos = wb_table(b, &t);
+	wb_string_at(b, t.slot[wire_fid_ctl_job_info_type], j->type);
+	wb_string_at(b, t.slot[wire_fid_ctl_job_info_content_type], j->content_type);
+	return pos;
+}
+
 /* The ctld <-> sluiced messages (control.fbs "sluice-ctld <-> sluiced"). */
 static uint32_t
 put_link_message(struct wb *b, const struct ctl_msg_in *m)
@@ -223,6 +246,30 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 			wb_link(b, v + 4 + 4 * i,
 				put_lcore_counters(b, &m->u.counter_list.lcores[i]));
 		return pos;
+	case CTL_MSG_JOB_REQUEST:
+		tf_offset(&t, wire_fid_ctl_job_request_queue, m->u.job_request.queue.p != NULL);
+		tf_scalar(&t, wire_fid_ctl_job_request_op, 1, m->u.job_request.op, 1);
+		tf_scalar(&t, wire_fid_ctl_job_request_id_hi, 8, m->u.job_request.id.hi, 0);
+		tf_scalar(&t, wire_fid_ctl_job_request_id_lo, 8, m->u.job_request.id.lo, 0);
+		tf_scalar(&t, wire_fid_ctl_job_request_skip, 4, m->u.job_request.skip, 0);
+		tf_scalar(&t, wire_fid_ctl_job_request_max, 4, m->u.job_request.max, 20);
+		pos = wb_table(b, &t);
+		wb_string_at(b, t.slot[wire_fid_ctl_job_request_queue], m->u.job_request.queue);
+		return pos;
+	case CTL_MSG_JOB_LIST:
+		if (m->u.job_list.n && !m->u.job_list.jobs)
+			break;
+		tf_offset(&t, wire_fid_ctl_job_list_queue, true);
+		tf_offset(&t, wire_fid_ctl_job_list_jobs, true);
+		tf_scalar(&t, wire_fid_ctl_job_list_total, 4, m->u.job_list.total, 0);
+		pos = wb_table(b, &t);
+		wb_link(b, t.slot[wire_fid_ctl_job_list_queue],
+			put_queue_info(b, &m->u.job_list.queue));
+		v = wb_vector(b, m->u.job_list.n, 4, 4);
+		wb_link(b, t.slot[wire_fid_ctl_job_list_jobs], v);
+		for (i = 0; !b->err && i < m->u.job_list.n; i++)
+			wb_link(b, v + 4 + 4 * i, put_job_info(b, &m->u.job_list.jobs[i]));
+		return pos;
 	case CTL_MSG_TICKET_KEYS:
 		tf_offset(&t, wire_fid_ctl_ticket_keys_keys, true);
 		pos = wb_table(b, &t);
@@ -239,7 +286,8 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 _Static_assert(QUEUE_FID == wire_fid_ctl_list_queues_queue &&
 		       QUEUE_FID == wire_fid_ctl_resume_queue_queue &&
 		       QUEUE_FID == wire_fid_ctl_purge_queue_queue &&
-		       QUEUE_FID == wire_fid_ctl_redrive_queue_queue,
+		       QUEUE_FID == wire_fid_ctl_redrive_queue_queue &&
+		       QUEUE_FID == wire_fid_ctl_job_request_queue,
 	       "the queue name has one id in every request");
 
 /* The message table of m (a struct ctl_msg_in); children follow it. */

@@ -58,6 +58,16 @@ struct ctl_conn_info_in {
 	uint64_t cred;
 };
 
+/* One job in a JobList. */
+struct ctl_job_info_in {
+	struct wire_jobid id;
+	uint8_t state, priority;
+	uint16_t dead_reason, attempts, max_attempts;
+	struct wire_str type, content_type; /* p NULL: absent */
+	uint32_t payload_bytes;
+	uint64_t enqueued_ms;
+};
+
 /* One message; fill the member the type names. */
 struct ctl_msg_in {
 	enum ctl_msg type;
@@ -124,6 +134,17 @@ struct ctl_msg_in {
 		struct {
 			uint32_t io, slot, gen;
 		} kick_conn;
+		struct {
+			struct wire_str queue;
+			uint8_t op; /* 1 show, 2 dead, 3 retry, 4 delete */
+			struct wire_jobid id;
+			uint32_t skip, max;
+		} job_request;
+		struct {
+			struct ctl_queue_info_in queue;
+			const struct ctl_job_info_in *jobs;
+			uint32_t n, total;
+		} job_list;
 		struct {
 			const struct ctl_conn_info_in *conns;
 			uint32_t n;

@@ -474,6 +474,75 @@ verify_ctl_conn_list(struct vctx *c, uint32_t pos)
 	return 0;
 }
 
+static int
+verify_ctl_job_request(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_name(c, &tv, wire_fid_ctl_job_request_queue, WIRE_QUEUE_NAME_MAX));
+	TRY(field_u8(c, &tv, wire_fid_ctl_job_request_op, 1, &v, &at));
+	if (v < 1 || v > CTL_JOB_OPS)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at);
+	TRY(field_u64(c, &tv, wire_fid_ctl_job_request_id_hi));
+	TRY(field_u64(c, &tv, wire_fid_ctl_job_request_id_lo));
+	TRY(field_u32(c, &tv, wire_fid_ctl_job_request_skip, &v, &at));
+	TRY(field_u32(c, &tv, wire_fid_ctl_job_request_max, &v, &at));
+	if (at && (v < 1 || v > CTL_JOBS_MAX))
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at);
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_job_info(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	struct wire_str s;
+	uint32_t v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_u64(c, &tv, wire_fid_ctl_job_info_id_hi));
+	TRY(field_u64(c, &tv, wire_fid_ctl_job_info_id_lo));
+	TRY(field_u8(c, &tv, wire_fid_ctl_job_info_state, 0, &v, &at));
+	if (v < 1 || v > 5)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at ? at : tv.t);
+	TRY(field_enum16(c, &tv, wire_fid_ctl_job_info_dead_reason, 0, WIRE_STATUS__COUNT));
+	TRY(field_u16(c, &tv, wire_fid_ctl_job_info_attempts, 0, &v, &at));
+	TRY(field_u16(c, &tv, wire_fid_ctl_job_info_max_attempts, 0, &v, &at));
+	TRY(field_u8(c, &tv, wire_fid_ctl_job_info_priority, 0, &v, &at));
+	if (v > WIRE_PRIORITY_MAX)
+		FAIL(c, PRIORITY_OUT_OF_RANGE, at);
+	TRY(field_string(c, &tv, wire_fid_ctl_job_info_type, false, &s, &at));
+	if (s.p)
+		TRY(check_str_class(c, at, s, STR_NAME, WIRE_TYPE_NAME_MAX));
+	TRY(field_text(c, &tv, wire_fid_ctl_job_info_content_type, false, WIRE_CONTENT_TYPE_MAX,
+		       &s));
+	TRY(field_u32(c, &tv, wire_fid_ctl_job_info_payload_bytes, &v, &at));
+	TRY(field_u64(c, &tv, wire_fid_ctl_job_info_enqueued_ms));
+	table_leave(c);
+	return 0;
+}
+
+static int
+verify_ctl_job_list(struct vctx *c, uint32_t pos)
+{
+	struct tview tv;
+	uint32_t vpos, n, qi, v, at;
+
+	TRY(table_enter(c, pos, &tv));
+	TRY(field_target(c, &tv, wire_fid_ctl_job_list_queue, true, &qi));
+	TRY(verify_ctl_queue_info(c, qi));
+	TRY(field_vector(c, &tv, wire_fid_ctl_job_list_jobs, true, 4, 4, &vpos, &n));
+	if (n > CTL_JOBS_MAX)
+		FAIL(c, LIST_TOO_LONG, vpos);
+	TRY(vector_tables(c, vpos, n, verify_ctl_job_info));
+	TRY(field_u32(c, &tv, wire_fid_ctl_job_list_total, &v, &at));
+	table_leave(c);
+	return 0;
+}
+
 static const verify_table_fn verify_msg[CTL_MSG__COUNT] = {
 #define CTL_MSG(sym, tbl, name, req) [CTL_MSG_##sym] = verify_##tbl,
 #include "ctl_msg.def"

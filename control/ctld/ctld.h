@@ -80,6 +80,8 @@ struct ctld_qreq {
 	char queue[CTLD_NAME_BYTES];
 	uint32_t max;
 	uint32_t io, slot, gen; /* KickConn */
+	uint8_t job_op;         /* JobRequest: 1 show, 2 dead, 3 retry, 4 delete */
+	uint64_t id_hi, id_lo;
 };
 
 struct ctld_op {

@@ -647,6 +647,11 @@ qreq_send_head(struct ctld *d)
 		m.u.kick_conn.io = q->io;
 		m.u.kick_conn.slot = q->slot;
 		m.u.kick_conn.gen = q->gen;
+	} else if (m.type == CTL_MSG_JOB_REQUEST) {
+		m.u.job_request.queue = wire_cstr(q->queue);
+		m.u.job_request.op = q->job_op;
+		m.u.job_request.id = (struct wire_jobid){ q->id_hi, q->id_lo };
+		m.u.job_request.max = q->max ? q->max : 20;
 	} else if (m.type != CTL_MSG_LIST_CONNS) {
 		m.u.queue.name = q->queue[0] ? wire_cstr(q->queue) : (struct wire_str){ NULL, 0 };
 		m.u.queue.max = q->max;
@@ -830,6 +835,7 @@ on_message(struct ctld *d, size_t len)
 	case CTL_MSG_ACTION_RESULT:
 	case CTL_MSG_COUNTER_LIST:
 	case CTL_MSG_CONN_LIST:
+	case CTL_MSG_JOB_LIST:
 	case CTL_MSG_ERROR:
 		on_answer(d, r);
 		break;

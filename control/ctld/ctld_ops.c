@@ -609,6 +609,8 @@ cmd_stats(struct ctld *d, struct out *o, bool json)
 static const uint8_t ctl_type_of[OPS__COUNT] = {
 	[OPS_QUEUES_LIST] = CTL_MSG_LIST_QUEUES,  [OPS_QUEUES_SHOW] = CTL_MSG_LIST_QUEUES,
 	[OPS_QUEUES_PAUSE] = CTL_MSG_PAUSE_QUEUE, [OPS_QUEUES_RESUME] = CTL_MSG_RESUME_QUEUE,
+	[OPS_JOBS_SHOW] = CTL_MSG_JOB_REQUEST,    [OPS_JOBS_DEAD] = CTL_MSG_JOB_REQUEST,
+	[OPS_JOBS_RETRY] = CTL_MSG_JOB_REQUEST,   [OPS_JOBS_DELETE] = CTL_MSG_JOB_REQUEST,
 	[OPS_CONNS_LIST] = CTL_MSG_LIST_CONNS,    [OPS_CONNS_KICK] = CTL_MSG_KICK_CONN,
 	[OPS_QUEUES_PURGE] = CTL_MSG_PURGE_QUEUE, [OPS_QUEUES_REDRIVE] = CTL_MSG_REDRIVE_QUEUE,
 };
@@ -647,6 +649,66 @@ queue_header(FILE *f)
 {
 	fprintf(f, "%-24s %-6s %8s %8s %8s %8s %8s %10s %10s %10s\n", "QUEUE", "STATE", "READY",
 		"DELAYED", "RETRY", "LEASED", "DEAD", "ENQUEUED", "DELIVERED", "COMPLETED");
+}
+
+static void
+job_list(struct out *o, bool json, const struct wire_ctl_job_list *jl, const struct ctld_qreq *q)
+{
+	static const char *const states[] = { "?",      "scheduled",  "ready",
+					      "leased", "retry-wait", "dead" };
+	static const char *const done[] = { "", "", "", "retried", "deleted" };
+	uint32_t n = wire_ctl_job_list_jobs_len(jl), i;
+
+	if (json)
+		fprintf(o->f, "{\"queue\":\"%s\",\"%s\":%s", q->queue,
+			q->job_op >= 3 ? done[q->job_op] : "jobs", q->job_op >= 3 ? "" : "[");
+	else if (q->job_op == 2)
+		fprintf(o->f, "%u dead job(s) in %s%s\n%-32s %-20s %-10s %8s %4s %8s %-24s %s\n",
+			wire_ctl_job_list_total(jl), q->queue, n ? ", oldest first:" : "", "ID",
+			"TYPE", "STATE", "ATTEMPTS", "PRIO", "BYTES", "ENQUEUED", "DIED OF");
+	for (i = 0; i < n; i++) {
+		const struct wire_ctl_job_info *ji = wire_ctl_job_list_jobs_at(jl, i);
+		struct wire_str t = wire_ctl_job_info_type(ji),
+				ct = wire_ctl_job_info_content_type(ji);
+		unsigned st = wire_ctl_job_info_state(ji), why = wire_ctl_job_info_dead_reason(ji);
+		uint64_t ms = wire_ctl_job_info_enqueued_ms(ji);
+		const char *reason = st == 5 && wire_status_name(why) ? wire_status_name(why) : "-";
+		char when[40], id[40];
+
+		iso_time((int64_t)(ms / 1000), when, sizeof(when));
+		snprintf(id, sizeof(id), "%016" PRIx64 "%016" PRIx64, wire_ctl_job_info_id_hi(ji),
+			 wire_ctl_job_info_id_lo(ji));
+		if (json) {
+			fprintf(o->f, "%s{\"id\":\"%s\",\"type\":\"%.*s\",\"content_type\":",
+				i ? "," : "", id, t.p ? (int)t.len : 0, t.p ? t.p : "");
+			{
+				char ctype[WIRE_CONTENT_TYPE_MAX + 1];
+
+				snprintf(ctype, sizeof(ctype), "%.*s", ct.p ? (int)ct.len : 0,
+					 ct.p ? ct.p : "");
+				json_str(o->f, ctype);
+			}
+			fprintf(o->f,
+				",\"state\":\"%s\",\"attempts\":%u,\"max_attempts\":%u,"
+				"\"priority\":%u,\"payload_bytes\":%u,\"enqueued_ms\":%" PRIu64
+				",\"dead_reason\":\"%s\"}",
+				states[st < 6 ? st : 0], wire_ctl_job_info_attempts(ji),
+				wire_ctl_job_info_max_attempts(ji), wire_ctl_job_info_priority(ji),
+				wire_ctl_job_info_payload_bytes(ji), ms, reason);
+			continue;
+		}
+		if (q->job_op != 2)
+			fprintf(o->f, "%s%s %s in %s\n", done[q->job_op],
+				q->job_op >= 3 ? ":" : "job", id, q->queue);
+		fprintf(o->f, "%-32s %-20.*s %-10s %4u/%-3u %4u %8u %-24s %s\n", id,
+			t.p ? (int)t.len : 1, t.p ? t.p : "-", states[st < 6 ? st : 0],
+			wire_ctl_job_info_attempts(ji), wire_ctl_job_info_max_attempts(ji),
+			wire_ctl_job_info_priority(ji), wire_ctl_job_info_payload_bytes(ji), when,
+			reason);
+	}
+	if (json)
+		fprintf(o->f, "%s,\"dead_total\":%u}\n", q->job_op >= 3 ? "" : "]",
+			wire_ctl_job_list_total(jl));
 }
 
 static void
@@ -730,6 +792,8 @@ ctld_ops_queue_answer(struct ctld *d, const struct ctld_qreq *q, const void *msg
 									    : OPS_EXIT_FAILED,
 		     "sluiced: %s: %.*s", ctl_status_name(code) ? ctl_status_name(code) : "?",
 		     (int)t.len, t.p ? t.p : "");
+	} else if (wire_ctl_control_msg_type(r) == CTL_MSG_JOB_LIST) {
+		job_list(&o, c->json, ctl_job_list(r), q);
 	} else if (wire_ctl_control_msg_type(r) == CTL_MSG_CONN_LIST) {
 		conn_list(&o, c->json, ctl_conn_list(r), q->cmd == CTL_MSG_KICK_CONN, q);
 	} else if (wire_ctl_control_msg_type(r) == CTL_MSG_QUEUE_LIST) {
@@ -896,7 +960,46 @@ handle_request(struct ctld *d, int i, size_t len)
 		struct ctld_qreq req = { .cmd = ctl_type_of[k], .max = (uint32_t)max };
 		char tail;
 
-		if (k == OPS_CONNS_KICK) {
+		if (ctl_type_of[k] == CTL_MSG_JOB_REQUEST) {
+			uint8_t idb[16];
+			unsigned b;
+
+			req.job_op = k == OPS_JOBS_SHOW    ? 1
+				     : k == OPS_JOBS_DEAD  ? 2
+				     : k == OPS_JOBS_RETRY ? 3
+							   : 4;
+			req.max = 0;
+			if (wire_check_name(q, strlen(q), WIRE_QUEUE_NAME_MAX)) {
+				fail(&o, c->json, OPS_EXIT_USAGE, "'%s' is not a queue name", q);
+				break;
+			}
+			snprintf(req.queue, sizeof(req.queue), "%s", q);
+			if (req.job_op == 2 && argc > 1) {
+				int64_t n = parse_num(argv[used + 1], CTL_JOBS_MAX);
+
+				if (n < 1) {
+					fail(&o, c->json, OPS_EXIT_USAGE, "N: 1 to %u",
+					     CTL_JOBS_MAX);
+					break;
+				}
+				req.max = (uint32_t)n;
+			} else if (req.job_op != 2) {
+				const char *id = argv[used + 1];
+
+				if (wire_unhex(id, strlen(id), idb, sizeof(idb))) {
+					fail(&o, c->json, OPS_EXIT_USAGE,
+					     "ID '%s': the job id, 32 hex digits as sluice prints "
+					     "it",
+					     id);
+					break;
+				}
+				for (b = 0; b < 8; b++) {
+					req.id_hi = req.id_hi << 8 | idb[b];
+					req.id_lo = req.id_lo << 8 | idb[8 + b];
+				}
+			}
+			max = 0;
+		} else if (k == OPS_CONNS_KICK) {
 			if (sscanf(q, "%u.%u.%u%c", &req.io, &req.slot, &req.gen, &tail) != 3) {
 				fail(&o, c->json, OPS_EXIT_USAGE,
 				     "ID '%s': io.slot.gen as conns list shows it", q);

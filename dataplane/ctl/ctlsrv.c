@@ -65,6 +65,28 @@ struct ctlsrv_stats {
 	uint64_t invalid[WIRE_E__COUNT]; /* malformed requests, by verifier check */
 };
 
+/* One job as a JobList shows it (filled by the worker that owns the queue). */
+struct ctl_job_row {
+	struct wire_jobid id;
+	uint8_t state; /* JobInfo's: engine state + 1 */
+	uint8_t priority;
+	uint16_t dead_reason, attempts, max_attempts;
+	uint32_t payload_bytes;
+	uint64_t enqueued_ms; /* engine (monotonic) clock; the main lcore makes it wall */
+	char type[WIRE_TYPE_NAME_MAX + 1];
+	char ctype[WIRE_CONTENT_TYPE_MAX + 1];
+};
+
+/* A JobRequest on its way to the worker and back: the main lcore leaves it alone meanwhile. */
+struct ctl_job_op {
+	uint8_t op; /* 1 show, 2 dead, 3 retry, 4 delete */
+	struct wire_jobid id;
+	uint32_t skip, max;
+	int rc; /* 0, -ENOENT (no such job), -EBUSY (retry: not dead; delete: leased) */
+	uint32_t n, total;
+	struct ctl_job_row rows[CTL_JOBS_MAX];
+};
+
 struct ctl_client {
 	int fd;        /* -1: free */
 	uint32_t gen;  /* request number: an answer from an older one is dropped */
@@ -78,6 +100,7 @@ struct ctl_client {
 	uint32_t count;                 /* jobs purged or redriven */
 	uint16_t queue[CTL_QUEUES_MAX]; /* appliance queue index, by position */
 	struct eng_queue_stats st[CTL_QUEUES_MAX];
+	struct ctl_job_op job; /* JobRequest */
 };
 
 struct ctlsrv {
@@ -93,6 +116,7 @@ struct ctlsrv {
 	struct ctlsrv_stats st;
 	struct ctl_client c[CTLSRV_CLIENTS_MAX];
 	struct ctl_queue_info_in info[CTL_QUEUES_MAX];
+	struct ctl_job_info_in jobs[CTL_JOBS_MAX];
 	uint8_t rx[CTL_DGRAM_BYTES];
 	uint8_t tx[CTL_DGRAM_BYTES];
 };
@@ -393,6 +417,50 @@ fill_info(const struct ctlsrv *s, const struct ctl_client *c, unsigned i,
 	};
 }
 
+/* A JobRequest answered by its worker: JobList, or UnknownJob / JobBusy. */
+static void
+answer_jobs(struct ctlsrv *s, struct ctl_client *c)
+{
+	struct ctl_msg_in m = { .type = CTL_MSG_JOB_LIST, .seq = c->seq };
+	const struct ctl_job_op *op = &c->job;
+	uint32_t i;
+
+	if (op->rc == -ENOENT) {
+		send_error(s, c, c->seq, CTL_STATUS_UNKNOWN_JOB,
+			   "no job %016" PRIx64 "%016" PRIx64 " in queue %s", op->id.hi, op->id.lo,
+			   s->a->queues[c->queue[0]].name);
+		return;
+	}
+	if (op->rc == -EBUSY) {
+		send_error(s, c, c->seq, CTL_STATUS_JOB_BUSY,
+			   op->op == 3 ? "the job is not dead: only dead jobs are retried"
+				       : "the job is leased: its consumer settles it");
+		return;
+	}
+	for (i = 0; i < op->n && i < CTL_JOBS_MAX; i++) {
+		const struct ctl_job_row *r = &op->rows[i];
+
+		s->jobs[i] = (struct ctl_job_info_in){
+			.id = r->id,
+			.state = r->state,
+			.priority = r->priority,
+			.dead_reason = r->dead_reason,
+			.attempts = r->attempts,
+			.max_attempts = r->max_attempts,
+			.type = wire_cstr(r->type),
+			.content_type = wire_cstr(r->ctype),
+			.payload_bytes = r->payload_bytes,
+			/* engine clock to wall clock: wall_to_mono_ms = mono - wall */
+			.enqueued_ms = (uint64_t)((int64_t)r->enqueued_ms - s->a->wall_to_mono_ms),
+		};
+	}
+	m.u.job_list.queue = s->info[0];
+	m.u.job_list.jobs = s->jobs;
+	m.u.job_list.n = i;
+	m.u.job_list.total = op->total;
+	send_tx(s, c, ctl_build(s->tx, sizeof(s->tx), &m));
+}
+
 /* Every worker answered c's request: the response. */
 static void
 answer(struct ctlsrv *s, struct ctl_client *c)
@@ -407,6 +475,10 @@ answer(struct ctlsrv *s, struct ctl_client *c)
 	}
 	for (i = 0; i < c->n; i++)
 		fill_info(s, c, i, &s->info[i]);
+	if (c->type == CTL_MSG_JOB_REQUEST) {
+		answer_jobs(s, c);
+		return;
+	}
 	if (c->type == CTL_MSG_LIST_QUEUES) {
 		m.type = CTL_MSG_QUEUE_LIST;
 		m.u.queue_list.queues = s->info;
@@ -444,7 +516,7 @@ drain_answers(struct ctlsrv *s)
 static const uint8_t msg_of_request[CTL_MSG__COUNT] = {
 	[CTL_MSG_LIST_QUEUES] = MSG_CTL_STATS,     [CTL_MSG_PAUSE_QUEUE] = MSG_CTL_PAUSE,
 	[CTL_MSG_RESUME_QUEUE] = MSG_CTL_RESUME,   [CTL_MSG_PURGE_QUEUE] = MSG_CTL_PURGE,
-	[CTL_MSG_REDRIVE_QUEUE] = MSG_CTL_REDRIVE,
+	[CTL_MSG_REDRIVE_QUEUE] = MSG_CTL_REDRIVE, [CTL_MSG_JOB_REQUEST] = MSG_CTL_JOB,
 };
 
 /* The queue name of a verified request (absent: p NULL, ListQueues only). */
@@ -485,7 +557,7 @@ route(struct ctlsrv *s, struct ctl_client *c, unsigned client, uint32_t max)
 			.conn = client,
 			.gen = c->gen,
 			.idx = queue_engine_index(s->a, c->queue[i]),
-			.a = max,
+			.a = c->type == CTL_MSG_JOB_REQUEST ? (uint64_t)(uintptr_t)&c->job : max,
 			.b = (uint64_t)(uintptr_t)&c->st[i],
 		};
 
@@ -521,7 +593,7 @@ handle_datagram(struct ctlsrv *s, unsigned i, size_t len)
 		s->st.not_request++;
 		send_error(s, c, c->seq, CTL_STATUS_INVALID,
 			   "%s is not a request (ListQueues, PauseQueue, ResumeQueue, PurgeQueue, "
-			   "RedriveQueue)",
+			   "RedriveQueue, JobRequest)",
 			   ctl_msg_name(c->type));
 		return;
 	}
@@ -545,6 +617,17 @@ handle_datagram(struct ctlsrv *s, unsigned i, size_t len)
 	}
 	if (c->type == CTL_MSG_REDRIVE_QUEUE)
 		max = wire_ctl_redrive_queue_max(ctl_redrive_queue(r));
+	if (c->type == CTL_MSG_JOB_REQUEST) {
+		const struct wire_ctl_job_request *jr = ctl_job_request(r);
+
+		c->job.op = wire_ctl_job_request_op(jr);
+		c->job.id = (struct wire_jobid){ wire_ctl_job_request_id_hi(jr),
+						 wire_ctl_job_request_id_lo(jr) };
+		c->job.skip = wire_ctl_job_request_skip(jr);
+		c->job.max = wire_ctl_job_request_max(jr);
+		c->job.rc = 0;
+		c->job.n = c->job.total = 0;
+	}
 	c->gen++;
 	if (c->n == 0) {
 		answer(s, c);
@@ -681,6 +764,58 @@ ctlsrv_external_close(struct ctlsrv *s, int slot)
 
 /* ---- worker side ---- */
 
+static void
+job_row(const struct eng_job *j, struct ctl_job_row *r)
+{
+	struct wire_str t = eng_job_type(j), ct = eng_job_content_type(j);
+
+	*r = (struct ctl_job_row){
+		.id = j->id,
+		.state = (uint8_t)(j->state + 1),
+		.priority = j->priority,
+		.dead_reason = j->state == ENG_JOB_DEAD ? j->dead_reason : 0,
+		.attempts = j->attempts,
+		.max_attempts = j->max_attempts,
+		.payload_bytes = j->payload_len,
+		.enqueued_ms = j->enqueued_ms,
+	};
+	snprintf(r->type, sizeof(r->type), "%.*s", (int)t.len, t.p);
+	snprintf(r->ctype, sizeof(r->ctype), "%.*s", (int)ct.len, ct.p ? ct.p : "");
+}
+
+/* sluicectl jobs on the worker that owns queue q. */
+static void
+apply_job(struct eng *e, uint16_t q, struct ctl_job_op *op, uint64_t now)
+{
+	const struct eng_job *list[CTL_JOBS_MAX];
+	const struct eng_job *j;
+	struct eng_queue_stats st;
+	uint32_t i;
+
+	if (op->op == 2) {
+		op->n = eng_dead_list(e, q, op->skip, list,
+				      op->max < CTL_JOBS_MAX ? op->max : CTL_JOBS_MAX);
+		for (i = 0; i < op->n; i++)
+			job_row(list[i], &op->rows[i]);
+		eng_queue_stats(e, q, &st);
+		op->total = st.dead;
+		return;
+	}
+	j = eng_job_find(e, q, op->id, now);
+	if (!j) {
+		op->rc = -ENOENT;
+		return;
+	}
+	job_row(j, &op->rows[0]); /* as it was: delete frees it */
+	op->n = 1;
+	if (op->op == 3)
+		op->rc = eng_job_retry(e, q, op->id, now);
+	else if (op->op == 4)
+		op->rc = eng_job_delete(e, q, op->id, now);
+	if (op->rc == 0 && op->op == 3)
+		job_row(j, &op->rows[0]); /* retried: show it ready */
+}
+
 /* Apply one action to the engine; the message becomes its answer. */
 static void
 apply(struct eng *e, struct msg *m, uint64_t now)
@@ -700,6 +835,9 @@ apply(struct eng *e, struct msg *m, uint64_t now)
 		break;
 	case MSG_CTL_REDRIVE:
 		count = eng_redrive(e, q, m->a ? (uint32_t)m->a : UINT32_MAX, now);
+		break;
+	case MSG_CTL_JOB:
+		apply_job(e, q, (struct ctl_job_op *)(uintptr_t)m->a, now);
 		break;
 	default: /* MSG_CTL_STATS */
 		break;

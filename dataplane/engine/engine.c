@@ -750,6 +750,102 @@ eng_extend(struct eng *e, uint32_t c, uint64_t lease_id, uint32_t extend_ms, uin
 	return WIRE_STATUS_OK;
 }
 
+static struct eng_job *
+find_in(struct eng_list *l, struct wire_jobid id)
+{
+	struct eng_job *j;
+
+	for (j = l->head; j; j = j->next)
+		if (j->id.hi == id.hi && j->id.lo == id.lo)
+			return j;
+	return NULL;
+}
+
+static struct eng_job *
+job_find(struct eng *e, uint16_t qi, struct wire_jobid id, uint64_t now)
+{
+	struct eng_queue *q;
+	struct eng_job *j;
+	unsigned p;
+
+	if (qi >= e->n_queues)
+		return NULL;
+	eng_run_timers(e, now); /* states as of now: a due job is not shown waiting */
+	q = &e->queue[qi];
+	if ((j = find_in(&q->dead, id)) || (j = find_in(&q->waiting, id)) ||
+	    (j = find_in(&q->leased, id)))
+		return j;
+	for (p = 0; p < ENG_PRIORITIES; p++)
+		if ((j = find_in(&q->ready[p], id)))
+			return j;
+	return NULL;
+}
+
+const struct eng_job *
+eng_job_find(struct eng *e, uint16_t qi, struct wire_jobid id, uint64_t now)
+{
+	return job_find(e, qi, id, now);
+}
+
+uint32_t
+eng_dead_list(const struct eng *e, uint16_t qi, uint32_t skip, const struct eng_job **out,
+	      uint32_t max)
+{
+	const struct eng_job *j;
+	uint32_t n = 0;
+
+	if (qi >= e->n_queues)
+		return 0;
+	for (j = e->queue[qi].dead.head; j && n < max; j = j->next) {
+		if (skip) {
+			skip--;
+			continue;
+		}
+		out[n++] = j;
+	}
+	return n;
+}
+
+/* j (DEAD) back to READY: attempts start again, the TTL restarts from now. */
+static void
+job_redrive(struct eng *e, struct eng_queue *q, struct eng_job *j, uint64_t now)
+{
+	uint32_t ttl = j->ttl_ms ? j->ttl_ms : q->cfg.ttl_ms;
+
+	j->attempts = 0;
+	j->dead_reason = 0;
+	j->expires_ms = ttl ? sat_add(now, ttl) : 0;
+	job_to_ready(e, q, j);
+	q->st.redriven++;
+}
+
+int
+eng_job_retry(struct eng *e, uint16_t qi, struct wire_jobid id, uint64_t now)
+{
+	struct eng_job *j = job_find(e, qi, id, now);
+
+	if (!j)
+		return -ENOENT;
+	if (j->state != ENG_JOB_DEAD)
+		return -EBUSY;
+	job_redrive(e, &e->queue[qi], j, now);
+	return 0;
+}
+
+int
+eng_job_delete(struct eng *e, uint16_t qi, struct wire_jobid id, uint64_t now)
+{
+	struct eng_job *j = job_find(e, qi, id, now);
+
+	if (!j)
+		return -ENOENT;
+	if (j->state == ENG_JOB_LEASED)
+		return -EBUSY;
+	job_free(e, &e->queue[qi], j, now);
+	e->queue[qi].st.purged++;
+	return 0;
+}
+
 uint32_t
 eng_redrive(struct eng *e, uint16_t qi, uint32_t max, uint64_t now)
 {
@@ -761,14 +857,7 @@ eng_redrive(struct eng *e, uint16_t qi, uint32_t max, uint64_t now)
 	eng_run_timers(e, now);
 	q = &e->queue[qi];
 	while (n < max && q->dead.head) {
-		struct eng_job *j = q->dead.head;
-		uint32_t ttl = j->ttl_ms ? j->ttl_ms : q->cfg.ttl_ms;
-
-		j->attempts = 0;
-		j->dead_reason = 0;
-		j->expires_ms = ttl ? sat_add(now, ttl) : 0;
-		job_to_ready(e, q, j);
-		q->st.redriven++;
+		job_redrive(e, q, q->dead.head, now);
 		n++;
 	}
 	return n;

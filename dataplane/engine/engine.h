@@ -266,6 +266,23 @@ enum wire_status eng_extend(struct eng *e, uint32_t c, uint64_t lease_id, uint32
  */
 uint32_t eng_redrive(struct eng *e, uint16_t q, uint32_t max, uint64_t now);
 
+/*
+ * Operator views and actions on single jobs (sluicectl jobs). A job is
+ * named by its queue and id; finding it scans the queue's lists, O(jobs in
+ * q): for people, not for the data path.
+ *
+ * find: the job, or NULL. dead_list: up to max DEAD jobs of q, oldest first,
+ * after skipping `skip`; returns how many were written to out. retry: one
+ * DEAD job back to READY like eng_redrive. delete: free a job that is not
+ * LEASED (its consumer may still settle it). retry and delete return 0,
+ * -ENOENT (no such job in q) or -EBUSY (retry: not DEAD; delete: LEASED).
+ */
+const struct eng_job *eng_job_find(struct eng *e, uint16_t q, struct wire_jobid id, uint64_t now);
+uint32_t eng_dead_list(const struct eng *e, uint16_t q, uint32_t skip, const struct eng_job **out,
+		       uint32_t max);
+int eng_job_retry(struct eng *e, uint16_t q, struct wire_jobid id, uint64_t now);
+int eng_job_delete(struct eng *e, uint16_t q, struct wire_jobid id, uint64_t now);
+
 /* Run timers due at or before now. */
 void eng_advance(struct eng *e, uint64_t now);
 /*

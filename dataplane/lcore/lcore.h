@@ -93,6 +93,7 @@ enum msg_type {
 	MSG_CTL_RESUME,
 	MSG_CTL_PURGE,
 	MSG_CTL_REDRIVE, /* a = at most this many dead jobs, 0 = all */
+	MSG_CTL_JOB,     /* a = struct ctl_job_op * (ctlsrv.c): show, dead list, retry, delete */
 	/* worker -> main */
 	MSG_CTL_DONE, /* a = jobs purged or redriven; *b filled */
 };

@@ -494,6 +494,75 @@ def case_ctld_client_cert(env):
         d.stop()
 
 
+def case_ctld_jobs_conns(env):
+    """sluicectl jobs and conns through sluice-ctld: a job is shown in each state
+    (never its payload), a dead job is listed with why it died and retried back
+    to ready, a waiting job is deleted, a leased one is not; conns lists the
+    sessions with their principal, and kick ends one with Goodbye{Forbidden}
+    while the other goes on."""
+    from harness import Ctld
+    d = Ctld(env, [{"name": "jq", "max_attempts": 1, "backoff_ms": 0}])
+    s = Sluiced(env, [], ctld=d)
+
+    def hexid(i):
+        return "%016x%016x" % i
+    try:
+        p = Client(s)
+        p.hello(TOKEN_PRODUCER, role=1)
+        p.enqueue([{"queue": "jq", "type": "t%d" % k, "payload": b"secret-%d" % k}
+                   for k in range(3)])
+        _, st, ids = p.ack()
+        assert st == [OK] * 3
+        rc, shown, _ = d.ctl("jobs", "show", "jq", hexid(ids[0]), json_out=True, check=0)
+        j = shown["jobs"][0]
+        assert j["state"] == "ready" and j["type"] == "t0" and j["payload_bytes"] == 8, j
+        rc, text, _ = d.ctl("jobs", "show", "jq", hexid(ids[0]), check=0)
+        assert "secret" not in text and hexid(ids[0]) in text, text
+        c = Client(s)
+        c.hello(TOKEN, role=2)
+        c.subscribe(["jq"], prefetch=1)
+        first = c.deliver()  # t0: fail it for good (max_attempts 1)
+        assert c.settle("fail", [first["lease"]], dead=True) == [OK]
+        c.credit(1)
+        second = c.deliver()  # t1: leased now
+        rc, dead, _ = d.ctl("jobs", "dead", "jq", json_out=True, check=0)
+        assert dead["dead_total"] == 1 and dead["jobs"][0]["id"] == hexid(ids[0]), dead
+        d.ctl("jobs", "delete", "jq", hexid(ids[1]), check=1)  # leased: refused
+        d.ctl("jobs", "delete", "jq", hexid(ids[2]), check=0)
+        d.ctl("jobs", "show", "jq", hexid(ids[2]), check=1)    # gone
+        d.ctl("jobs", "retry", "jq", hexid(ids[2]), check=1)   # unknown
+        rc, r, _ = d.ctl("jobs", "retry", "jq", hexid(ids[0]), json_out=True, check=0)
+        assert r["retried"]["state"] == "ready", r
+        assert c.settle("complete", [second["lease"]]) == [OK]
+        c.credit(1)
+        again = c.deliver()  # the retried job, attempts starting again
+        assert again["type"] == "t0" and again["attempt"] == 1, again
+        assert c.settle("complete", [again["lease"]]) == [OK]
+        rc, q, _ = d.ctl("queues", "show", "jq", json_out=True, check=0)
+        qi = q["queues"][0]
+        assert qi["redriven"] == 1 and qi["purged"] == 1 and qi["dead"] == 0, qi
+        d.ctl("jobs", "dead", "jq", "65", check=2)
+        d.ctl("jobs", "show", "jq", "nothex", check=2)
+        # conns: both sessions, by principal; kick the producer
+        rc, conns, _ = d.ctl("conns", json_out=True, check=0)
+        by = {x["principal"]: x for x in conns["conns"]}
+        assert set(by) == {"writer", "demo"}, conns
+        assert by["writer"]["role"] == "producer" and by["writer"]["state"] == "session"
+        assert by["writer"]["credential"] == "0000000000a2", by["writer"]
+        d.ctl("conns", "kick", by["writer"]["id"], check=0)
+        g = p.expect("Goodbye")
+        assert g.Reason() == FORBIDDEN, g.Reason()
+        assert p.closed(), "kicked: the connection closes"
+        d.ctl("conns", "kick", by["writer"]["id"], check=1)  # it is gone
+        rc, conns, _ = d.ctl("conns", json_out=True, check=0)
+        assert [x["principal"] for x in conns["conns"]] == ["demo"], conns
+        audit = [x for x in d.audit() if x["event"] == "operator"]
+        assert any(x["command"].startswith("conns kick") and x["exit"] == 0 for x in audit)
+    finally:
+        s.stop()
+        d.stop()
+
+
 def case_sigterm(env):
     """SIGTERM: in-flight batches are acknowledged, then Goodbye{ShuttingDown}."""
     s = Sluiced(env, ["t"])

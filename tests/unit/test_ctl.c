@@ -327,7 +327,8 @@ test_names(void)
 	CHECK(ctl_status_name(CTL_STATUS__COUNT) == NULL);
 	for (t = 0; t < CTL_MSG__COUNT + 2; t++)
 		CHECK(ctl_msg_is_request(t) ==
-		      (t >= CTL_MSG_LIST_QUEUES && t <= CTL_MSG_REDRIVE_QUEUE));
+		      ((t >= CTL_MSG_LIST_QUEUES && t <= CTL_MSG_REDRIVE_QUEUE) ||
+		       t == CTL_MSG_JOB_REQUEST));
 	CHECK(strcmp(wire_error_name(WIRE_E_CTL_MAX_OUT_OF_RANGE), "ctl_max_out_of_range") == 0);
 }
 
@@ -511,6 +512,58 @@ test_link(void)
 		      wire_ctl_lcore_counters_values_at(got, 0) == 5);
 		lc.n = 0;
 		expect_error(&m, WIRE_E_LIST_EMPTY);
+	}
+
+	{
+		struct ctl_job_info_in ji = { .id = { 1, 2 },
+					      .state = 5,
+					      .priority = 3,
+					      .dead_reason = WIRE_STATUS_EXPIRED,
+					      .attempts = 2,
+					      .max_attempts = 5,
+					      .type = wire_cstr("send"),
+					      .content_type = wire_cstr("application/json"),
+					      .payload_bytes = 9,
+					      .enqueued_ms = 1234 };
+		const struct wire_ctl_job_info *got;
+
+		m = (struct ctl_msg_in){ .type = CTL_MSG_JOB_REQUEST, .seq = 10 };
+		m.u.job_request.queue = wire_cstr("jq");
+		m.u.job_request.op = 3;
+		m.u.job_request.id = (struct wire_jobid){ 7, 8 };
+		m.u.job_request.max = 20;
+		r = build_verified(&m);
+		CHECK(r && wire_ctl_job_request_op(ctl_job_request(r)) == 3 &&
+		      wire_ctl_job_request_id_lo(ctl_job_request(r)) == 8 &&
+		      str_is(wire_ctl_job_request_queue(ctl_job_request(r)), "jq"));
+		CHECK(ctl_msg_is_request(CTL_MSG_JOB_REQUEST));
+		m.u.job_request.op = 5;
+		expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+		m.u.job_request.op = 2;
+		m.u.job_request.max = CTL_JOBS_MAX + 1;
+		expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+		m.u.job_request.max = 20;
+		m.u.job_request.queue = wire_cstr("a b");
+		expect_error(&m, WIRE_E_NAME_BAD_CHAR);
+
+		m = (struct ctl_msg_in){ .type = CTL_MSG_JOB_LIST, .seq = 11 };
+		m.u.job_list.queue = info;
+		m.u.job_list.jobs = &ji;
+		m.u.job_list.n = 1;
+		m.u.job_list.total = 4;
+		r = build_verified(&m);
+		got = r ? wire_ctl_job_list_jobs_at(ctl_job_list(r), 0) : NULL;
+		CHECK(got && wire_ctl_job_info_state(got) == 5 &&
+		      wire_ctl_job_info_dead_reason(got) == WIRE_STATUS_EXPIRED &&
+		      str_is(wire_ctl_job_info_type(got), "send") &&
+		      str_is(wire_ctl_job_info_content_type(got), "application/json") &&
+		      wire_ctl_job_info_enqueued_ms(got) == 1234 &&
+		      wire_ctl_job_list_total(ctl_job_list(r)) == 4);
+		ji.state = 6;
+		expect_error(&m, WIRE_E_CTL_VALUE_OUT_OF_RANGE);
+		ji.state = 1;
+		ji.type = wire_cstr("a b");
+		expect_error(&m, WIRE_E_NAME_BAD_CHAR);
 	}
 
 	/* Link messages are not requests: the control socket answers them Invalid. */
