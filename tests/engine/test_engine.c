@@ -2005,6 +2005,486 @@ test_consumer_remove(void)
 	accounting_check();
 }
 
+/* ---- operator actions on single jobs (sluicectl jobs) ---- */
+
+static const struct wire_jobid no_such_id = { UINT64_C(0x1234), UINT64_C(0x5678) };
+
+static bool
+id_eq(struct wire_jobid a, struct wire_jobid b)
+{
+	return a.hi == b.hi && a.lo == b.lo;
+}
+
+static uint32_t
+state_count(const struct eng_queue_stats *st, uint8_t state)
+{
+	switch (state) {
+	case ENG_JOB_SCHEDULED:
+		return st->scheduled;
+	case ENG_JOB_READY:
+		return st->ready;
+	case ENG_JOB_LEASED:
+		return st->leased;
+	case ENG_JOB_RETRY_WAIT:
+		return st->retry_wait;
+	default:
+		return st->dead;
+	}
+}
+
+static void
+test_job_find(void)
+{
+	struct eng *e = mkeng(100, 0);
+	struct eng_queue_cfg qc = qcfg("find");
+	struct eng_delivery d[4];
+	struct eng_queue_stats st;
+	struct wire_jobid id_sched, id_ready, id_leased, id_retry, id_dead, id_other, id_ttl, gone;
+	const struct eng_job *f;
+	uint16_t q, other;
+	uint32_t c;
+
+	q = addq(e, &qc);
+	qc.name = "find2";
+	qc.ttl_ms = 100;
+	other = addq(e, &qc);
+	c = addc(e, q, 0);
+
+	/* One job in each state. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 1 }, 0, &id_dead), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, true, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 2 }, 0, &id_retry), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 5000, false, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 3 }, 0, &id_leased), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 4 }, 0, &id_ready), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 5, .not_before = 3000 }, 0, &id_sched),
+		 WIRE_STATUS_OK);
+	CHECK_EQ(put(e, other, &(struct jspec){ .tag = 6, .ttl = 100000 }, 0, &id_other),
+		 WIRE_STATUS_OK);
+
+	f = eng_job_find(e, q, id_sched, 10);
+	CHECK(f && job_tag(f) == 5 && f->state == ENG_JOB_SCHEDULED && id_eq(f->id, id_sched));
+	f = eng_job_find(e, q, id_ready, 10);
+	CHECK(f && job_tag(f) == 4 && f->state == ENG_JOB_READY && id_eq(f->id, id_ready));
+	f = eng_job_find(e, q, id_leased, 10);
+	CHECK(f && job_tag(f) == 3 && f->state == ENG_JOB_LEASED && f == d[0].job);
+	f = eng_job_find(e, q, id_retry, 10);
+	CHECK(f && job_tag(f) == 2 && f->state == ENG_JOB_RETRY_WAIT && f->attempts == 1);
+	f = eng_job_find(e, q, id_dead, 10);
+	CHECK(f && job_tag(f) == 1 && f->state == ENG_JOB_DEAD &&
+	      f->dead_reason == WIRE_STATUS_INVALID);
+	f = eng_job_find(e, other, id_other, 10);
+	CHECK(f && job_tag(f) == 6 && f->queue == other && f->state == ENG_JOB_READY);
+
+	/* Unknown id, another queue's job, a queue index that is not a queue: NULL. */
+	CHECK(eng_job_find(e, q, no_such_id, 10) == NULL);
+	CHECK(eng_job_find(e, q, id_other, 10) == NULL);
+	CHECK(eng_job_find(e, other, id_ready, 10) == NULL);
+	CHECK(eng_job_find(e, other, id_dead, 10) == NULL);
+	CHECK(eng_job_find(e, 7, id_ready, 10) == NULL);
+	CHECK(eng_job_find(e, UINT16_MAX, id_ready, 10) == NULL);
+	/* Looking changes nothing. */
+	st = qs(e, q);
+	CHECK(st.scheduled == 1 && st.ready == 1 && st.leased == 1 && st.retry_wait == 1 &&
+	      st.dead == 1);
+
+	/* find runs the timers due by now: states as of now, no eng_advance needed. */
+	f = eng_job_find(e, q, id_leased, 999);
+	CHECK(f && f->state == ENG_JOB_LEASED);
+	f = eng_job_find(e, q, id_leased, 1000); /* lease ran out, backoff 0: READY again */
+	CHECK(f && f->state == ENG_JOB_READY && f->attempts == 1);
+	CHECK_EQ(qs(e, q).lease_timeouts, 1);
+	f = eng_job_find(e, q, id_sched, 2999);
+	CHECK(f && f->state == ENG_JOB_SCHEDULED);
+	f = eng_job_find(e, q, id_sched, 3000);
+	CHECK(f && f->state == ENG_JOB_READY);
+	f = eng_job_find(e, q, id_retry, 4999);
+	CHECK(f && f->state == ENG_JOB_RETRY_WAIT);
+	f = eng_job_find(e, q, id_retry, 5000);
+	CHECK(f && f->state == ENG_JOB_READY);
+	/* ... the TTL too: READY past its TTL is found DEAD (EXPIRED) */
+	CHECK_EQ(put(e, other, &(struct jspec){ .tag = 7 }, 6000, &id_ttl), WIRE_STATUS_OK);
+	f = eng_job_find(e, other, id_ttl, 6099);
+	CHECK(f && f->state == ENG_JOB_READY);
+	f = eng_job_find(e, other, id_ttl, 6100);
+	CHECK(f && f->state == ENG_JOB_DEAD && f->dead_reason == WIRE_STATUS_EXPIRED);
+	st = qs(e, q);
+	CHECK(st.ready == 4 && st.dead == 1 && st.scheduled + st.leased + st.retry_wait == 0);
+
+	/* A completed job is not found any more. */
+	CHECK(lease1(e, c, 6200, d));
+	gone = d[0].job->id;
+	CHECK_EQ(eng_complete(e, c, d[0].lease_id, 6200), WIRE_STATUS_OK);
+	CHECK(eng_job_find(e, q, gone, 6200) == NULL);
+	eng_free(e);
+	accounting_check();
+}
+
+static void
+test_dead_list(void)
+{
+	static const uint32_t order[5] = { 3, 1, 4, 0, 2 };
+	struct eng *e = mkeng(100, 0);
+	struct eng_queue_cfg qc = qcfg("dl");
+	struct eng_delivery d[8];
+	const struct eng_job *out[8];
+	struct wire_jobid ids[5];
+	uint16_t q, other;
+	uint32_t c, c2, i, n;
+	bool ok;
+
+	qc.max_attempts = 1;
+	q = addq(e, &qc);
+	qc.name = "dl2";
+	other = addq(e, &qc);
+	c = addc(e, q, 0);
+	c2 = addc(e, other, 0);
+
+	CHECK_EQ(eng_dead_list(e, q, 0, out, 8), 0); /* empty queue */
+	for (i = 0; i < 5; i++)
+		CHECK_EQ(put(e, q, &(struct jspec){ .tag = i }, 0, &ids[i]), WIRE_STATUS_OK);
+	eng_consumer_credit(e, c, 5);
+	CHECK_EQ(eng_dispatch(e, 1, d, 8), 5);
+	for (i = 0; i < 5; i++)
+		CHECK_EQ(job_tag(d[i].job), i);
+	/* They die in another order than they came: 3 1 4 0 2. */
+	for (i = 0; i < 5; i++)
+		CHECK_EQ(eng_fail(e, c, d[order[i]].lease_id, 0, false, 10 + i), WIRE_STATUS_OK);
+	/* Not DEAD, or DEAD in another queue: not listed. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 10 }, 20, NULL), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 11, .not_before = 100000 }, 20, NULL),
+		 WIRE_STATUS_OK);
+	CHECK_EQ(put(e, other, &(struct jspec){ .tag = 12 }, 20, NULL), WIRE_STATUS_OK);
+	CHECK(lease1(e, c2, 20, d));
+	CHECK_EQ(eng_fail(e, c2, d[0].lease_id, 0, true, 21), WIRE_STATUS_OK);
+	CHECK(qs(e, q).dead == 5 && qs(e, other).dead == 1);
+
+	/* All of them, oldest (first dead) first. */
+	n = eng_dead_list(e, q, 0, out, 8);
+	CHECK_EQ(n, 5);
+	ok = n == 5;
+	for (i = 0; ok && i < n; i++)
+		ok = job_tag(out[i]) == order[i] && out[i]->state == ENG_JOB_DEAD &&
+		     out[i]->queue == q;
+	CHECK(ok);
+	/* Pages of 2 through skip and max. */
+	CHECK_EQ(eng_dead_list(e, q, 0, out, 2), 2);
+	CHECK(job_tag(out[0]) == 3 && job_tag(out[1]) == 1);
+	CHECK_EQ(eng_dead_list(e, q, 2, out, 2), 2);
+	CHECK(job_tag(out[0]) == 4 && job_tag(out[1]) == 0);
+	out[1] = NULL;
+	CHECK_EQ(eng_dead_list(e, q, 4, out, 2), 1);
+	CHECK(job_tag(out[0]) == 2 && out[1] == NULL); /* writes only what it returns */
+	CHECK_EQ(eng_dead_list(e, q, 5, out, 2), 0);
+	CHECK_EQ(eng_dead_list(e, q, UINT32_MAX, out, 8), 0);
+	CHECK_EQ(eng_dead_list(e, q, 0, out, 0), 0);
+	CHECK_EQ(eng_dead_list(e, q, 1, out, 3), 3); /* a window in the middle */
+	CHECK(job_tag(out[0]) == 1 && job_tag(out[1]) == 4 && job_tag(out[2]) == 0);
+	/* Another queue's list; queue indices that are not queues: 0. */
+	CHECK_EQ(eng_dead_list(e, other, 0, out, 8), 1);
+	CHECK(job_tag(out[0]) == 12 && out[0]->queue == other);
+	CHECK_EQ(eng_dead_list(e, 7, 0, out, 8), 0);
+	CHECK_EQ(eng_dead_list(e, UINT16_MAX, 0, out, 8), 0);
+
+	/* A retried job leaves the list; dying again puts it last. */
+	CHECK_EQ(eng_job_retry(e, q, ids[4], 30), 0);
+	n = eng_dead_list(e, q, 0, out, 8);
+	CHECK(n == 4 && job_tag(out[0]) == 3 && job_tag(out[1]) == 1 && job_tag(out[2]) == 0 &&
+	      job_tag(out[3]) == 2);
+	eng_consumer_credit(e, c, 2);
+	CHECK_EQ(eng_dispatch(e, 31, d, 2), 2);
+	CHECK(job_tag(d[0].job) == 10 && job_tag(d[1].job) == 4);
+	CHECK_EQ(eng_fail(e, c, d[1].lease_id, 0, false, 32), WIRE_STATUS_OK);
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, false, 33), WIRE_STATUS_OK);
+	n = eng_dead_list(e, q, 0, out, 8);
+	CHECK(n == 6 && job_tag(out[0]) == 3 && job_tag(out[3]) == 2 && job_tag(out[4]) == 4 &&
+	      job_tag(out[5]) == 10);
+	CHECK_EQ(eng_dead_list(e, q, 4, out, 8), 2);
+	eng_free(e);
+	accounting_check();
+}
+
+static void
+test_job_retry(void)
+{
+	struct eng *e = mkeng(100, 0);
+	struct eng_queue_cfg qc = qcfg("retry");
+	struct eng_delivery d[4], dl;
+	struct eng_queue_stats st0, st;
+	struct eng_stats es0, es;
+	const struct eng_job *f;
+	struct wire_jobid id1, id2, id3, id4, id5, id6;
+	uint16_t q, tq;
+	uint32_t c, tc;
+
+	qc.max_attempts = 2;
+	q = addq(e, &qc);
+	qc.name = "retry-ttl";
+	qc.ttl_ms = 1000;
+	tq = addq(e, &qc);
+	c = addc(e, q, 0);
+	tc = addc(e, tq, 0);
+
+	/* Attempts used up: DEAD. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 1, .extra = 50 }, 0, &id1), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, false, 1), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 2, d));
+	CHECK_EQ(d[0].attempt, 2);
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, false, 3), WIRE_STATUS_OK);
+	f = eng_job_find(e, q, id1, 3);
+	CHECK(f && f->state == ENG_JOB_DEAD && f->attempts == 2);
+
+	/* retry: READY, attempts reset, redriven +1, dead -1, nothing else moves. */
+	st0 = qs(e, q);
+	eng_stats(e, &es0);
+	CHECK_EQ(eng_job_retry(e, q, id1, 10), 0);
+	st = qs(e, q);
+	eng_stats(e, &es);
+	CHECK_EQ(st.dead, st0.dead - 1);
+	CHECK_EQ(st.ready, st0.ready + 1);
+	CHECK_EQ(st.redriven, st0.redriven + 1);
+	CHECK_EQ(st.dead_lettered, st0.dead_lettered);
+	CHECK_EQ(st.enqueued, st0.enqueued);
+	CHECK_EQ(st.purged, st0.purged);
+	CHECK_EQ(st.bytes, st0.bytes);
+	CHECK_EQ(es.jobs, es0.jobs);
+	f = eng_job_find(e, q, id1, 10);
+	CHECK(f && f->state == ENG_JOB_READY && f->attempts == 0 && f->dead_reason == 0);
+	CHECK_EQ(eng_job_retry(e, q, id1, 10), -EBUSY); /* READY now */
+	CHECK_EQ(qs(e, q).redriven, st0.redriven + 1);
+	/* Leasable again, with all its attempts. */
+	CHECK(lease1(e, c, 11, d));
+	CHECK(d[0].job == f && d[0].attempt == 1);
+	CHECK_EQ(eng_job_retry(e, q, id1, 11), -EBUSY); /* LEASED */
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, false, 12), WIRE_STATUS_OK);
+	CHECK(f->state == ENG_JOB_READY);
+	CHECK(lease1(e, c, 12, d));
+	CHECK(d[0].job == f && d[0].attempt == 2);
+	CHECK_EQ(eng_complete(e, c, d[0].lease_id, 13), WIRE_STATUS_OK);
+	CHECK_EQ(eng_job_retry(e, q, id1, 13), -ENOENT); /* completed: gone */
+
+	/* Not DEAD: -EBUSY. Not there: -ENOENT. Either way nothing moves. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 2 }, 20, &id2), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 3, .not_before = 5000 }, 20, &id3),
+		 WIRE_STATUS_OK);
+	CHECK_EQ(eng_job_retry(e, q, id2, 20), -EBUSY);
+	CHECK_EQ(eng_job_retry(e, q, id3, 20), -EBUSY);
+	CHECK_EQ(eng_job_retry(e, q, no_such_id, 20), -ENOENT);
+	CHECK_EQ(eng_job_retry(e, tq, id2, 20), -ENOENT);
+	CHECK_EQ(eng_job_retry(e, 7, id2, 20), -ENOENT);
+	CHECK_EQ(eng_job_retry(e, UINT16_MAX, id2, 20), -ENOENT);
+	f = eng_job_find(e, q, id2, 20);
+	CHECK(f && f->state == ENG_JOB_READY);
+	f = eng_job_find(e, q, id3, 20);
+	CHECK(f && f->state == ENG_JOB_SCHEDULED);
+	CHECK_EQ(qs(e, q).redriven, st0.redriven + 1);
+
+	/* A last lease that ran out by now is DEAD by now: no eng_advance needed. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 4, .priority = 5, .max_attempts = 1 }, 30, &id4),
+		 WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 30, &dl));
+	CHECK_EQ(job_tag(dl.job), 4);
+	CHECK_EQ(eng_job_retry(e, q, id4, 1029), -EBUSY);
+	f = eng_job_find(e, q, id4, 1030);
+	CHECK(f && f->state == ENG_JOB_DEAD && f->dead_reason == WIRE_STATUS_LEASE_EXPIRED);
+	CHECK_EQ(eng_job_retry(e, tq, id4, 1030), -ENOENT); /* not in that queue */
+	CHECK(f && f->state == ENG_JOB_DEAD);
+	CHECK_EQ(eng_job_retry(e, q, id4, 1030), 0);
+	CHECK(f && f->state == ENG_JOB_READY && f->attempts == 0);
+	CHECK_EQ(eng_complete(e, c, dl.lease_id, 1030), WIRE_STATUS_LEASE_EXPIRED);
+	CHECK_EQ(qs(e, q).redriven, st0.redriven + 2);
+
+	/* Died of its TTL: the TTL restarts at the retry, so it is not expired at once. */
+	CHECK_EQ(put(e, tq, &(struct jspec){ .tag = 5 }, 2000, &id5), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, tq, &(struct jspec){ .tag = 6 }, 2000, &id6), WIRE_STATUS_OK);
+	eng_advance(e, 3000);
+	f = eng_job_find(e, tq, id5, 3000);
+	CHECK(f && f->state == ENG_JOB_DEAD && f->dead_reason == WIRE_STATUS_EXPIRED);
+	CHECK_EQ(qs(e, tq).expired, 2);
+	CHECK_EQ(eng_job_retry(e, tq, id5, 10000), 0);
+	CHECK_EQ(eng_job_retry(e, tq, id6, 10000), 0);
+	f = eng_job_find(e, tq, id5, 10000);
+	CHECK(f && f->state == ENG_JOB_READY);
+	eng_advance(e, 10999);
+	st = qs(e, tq);
+	CHECK(st.ready == 2 && st.dead == 0 && st.expired == 2 && st.redriven == 2);
+	CHECK(lease1(e, tc, 10999, d));
+	CHECK(job_tag(d[0].job) == 5 && d[0].attempt == 1);
+	/* the other one, never leased, dies again one TTL after its retry */
+	f = eng_job_find(e, tq, id6, 11000);
+	CHECK(f && f->state == ENG_JOB_DEAD && f->dead_reason == WIRE_STATUS_EXPIRED);
+	CHECK_EQ(qs(e, tq).expired, 3);
+	CHECK_EQ(eng_complete(e, tc, d[0].lease_id, 11500), WIRE_STATUS_OK);
+	eng_free(e);
+	accounting_check();
+}
+
+/*
+ * Delete job id of q at now: freed through cfg.free_job exactly once, the
+ * counters of its state, jobs and bytes drop, purged +1, and it is gone.
+ * True when every check held (the caller's CHECK names the case).
+ */
+static bool
+delete_ok(struct eng *e, uint16_t q, struct wire_jobid id, uint64_t now)
+{
+	const struct eng_job *f = eng_job_find(e, q, id, now);
+	struct eng_queue_stats st0, st;
+	struct eng_stats es0, es;
+	uint64_t freed = n_freed_engine;
+	int failed = failures;
+	uint32_t len;
+	uint8_t state;
+
+	CHECK(f != NULL);
+	if (!f)
+		return false;
+	len = f->data_len;
+	state = f->state;
+	st0 = qs(e, q);
+	eng_stats(e, &es0);
+	CHECK_EQ(eng_job_delete(e, q, id, now), 0);
+	st = qs(e, q);
+	eng_stats(e, &es);
+	CHECK_EQ(n_freed_engine, freed + 1);
+	CHECK_EQ(n_bad_free, 0);
+	CHECK_EQ(state_count(&st, state), state_count(&st0, state) - 1);
+	CHECK_EQ(st.bytes, st0.bytes - len);
+	CHECK_EQ(es.jobs, es0.jobs - 1);
+	CHECK_EQ(st.purged, st0.purged + 1);
+	CHECK(st.completed == st0.completed && st.dead_lettered == st0.dead_lettered &&
+	      st.redriven == st0.redriven);
+	CHECK(eng_job_find(e, q, id, now) == NULL);
+	CHECK_EQ(eng_job_delete(e, q, id, now), -ENOENT);
+	CHECK_EQ(n_freed_engine, freed + 1);
+	return failures == failed;
+}
+
+static void
+test_job_delete(void)
+{
+	struct eng *e = mkeng(100, 0);
+	struct eng_queue_cfg qc = qcfg("del");
+	struct eng_delivery d[4], dl, dx;
+	struct eng_queue_stats st;
+	struct wire_jobid id_ready, id_dead, id_sched, id_retry, id_leased, id_x, id_hi, ids[3];
+	const struct eng_job *f;
+	uint64_t freed;
+	uint16_t q, other;
+	uint32_t c, i;
+
+	qc.max_attempts = 1;
+	q = addq(e, &qc);
+	qc.name = "del2";
+	other = addq(e, &qc);
+	c = addc(e, q, 0);
+
+	/* DEAD with a unique key, RETRY_WAIT, LEASED (long lease), READY with a key, SCHEDULED. */
+	CHECK_EQ(
+		put(e, q, &(struct jspec){ .tag = 1, .ukey = "u-dead", .extra = 100 }, 0, &id_dead),
+		WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 0, false, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 2, .max_attempts = 3, .extra = 200 }, 0,
+		     &id_retry),
+		 WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, d));
+	CHECK_EQ(eng_fail(e, c, d[0].lease_id, 3000, false, 0), WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 3, .lease_timeout = 100000 }, 0, &id_leased),
+		 WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 0, &dl));
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 4, .ukey = "u-ready", .extra = 300 }, 0,
+		     &id_ready),
+		 WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 5, .not_before = 5000, .extra = 400 }, 0,
+		     &id_sched),
+		 WIRE_STATUS_OK);
+	st = qs(e, q);
+	CHECK(st.dead == 1 && st.retry_wait == 1 && st.leased == 1 && st.ready == 1 &&
+	      st.scheduled == 1);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 90, .ukey = "u-ready" }, 1, NULL),
+		 WIRE_STATUS_UNIQUE_CONFLICT);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 91, .ukey = "u-dead" }, 1, NULL),
+		 WIRE_STATUS_UNIQUE_CONFLICT);
+
+	/* Not there: -ENOENT, nothing freed. */
+	freed = n_freed_engine;
+	CHECK_EQ(eng_job_delete(e, q, no_such_id, 1), -ENOENT);
+	CHECK_EQ(eng_job_delete(e, other, id_ready, 1), -ENOENT);
+	CHECK_EQ(eng_job_delete(e, 7, id_ready, 1), -ENOENT);
+	CHECK_EQ(eng_job_delete(e, UINT16_MAX, id_ready, 1), -ENOENT);
+	CHECK_EQ(n_freed_engine, freed);
+	CHECK(eng_job_find(e, q, id_ready, 1) != NULL);
+
+	/* LEASED: -EBUSY; it stays leased and its consumer can still settle it. */
+	CHECK_EQ(eng_job_delete(e, q, id_leased, 1), -EBUSY);
+	f = eng_job_find(e, q, id_leased, 1);
+	CHECK(f && f == dl.job && f->state == ENG_JOB_LEASED);
+	CHECK(n_freed_engine == freed && qs(e, q).leased == 1 && qs(e, q).purged == 0);
+
+	CHECK(delete_ok(e, q, id_ready, 2));
+	CHECK(delete_ok(e, q, id_dead, 3));
+	CHECK(delete_ok(e, q, id_sched, 4));
+	CHECK(delete_ok(e, q, id_retry, 5));
+	CHECK_EQ(qs(e, q).purged, 4);
+	/* Their unique keys are free again. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 6, .ukey = "u-ready" }, 6, NULL),
+		 WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 7, .ukey = "u-dead" }, 6, NULL), WIRE_STATUS_OK);
+	/* Their timers went with them: past not_before and the retry time nothing moves. */
+	eng_advance(e, 10000);
+	st = qs(e, q);
+	CHECK(st.ready == 2 && st.leased == 1 && st.dead == 0 && st.scheduled == 0 &&
+	      st.retry_wait == 0 && st.dead_lettered == 1);
+	CHECK_EQ(eng_complete(e, c, dl.lease_id, 10000), WIRE_STATUS_OK);
+	CHECK_EQ(qs(e, q).completed, 1);
+
+	/* From the middle of a ready list, and the only job of its priority. */
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(put(e, q, &(struct jspec){ .tag = 20 + i }, 10000, &ids[i]),
+			 WIRE_STATUS_OK);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 30, .priority = 9 }, 10000, &id_hi),
+		 WIRE_STATUS_OK);
+	CHECK(delete_ok(e, q, ids[1], 10001));
+	CHECK(delete_ok(e, q, id_hi, 10001));
+	eng_consumer_credit(e, c, 4);
+	CHECK_EQ(eng_dispatch(e, 10002, d, 4), 4);
+	CHECK(job_tag(d[0].job) == 6 && job_tag(d[1].job) == 7 && job_tag(d[2].job) == 20 &&
+	      job_tag(d[3].job) == 22);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(eng_complete(e, c, d[i].lease_id, 10003), WIRE_STATUS_OK);
+
+	/* A lease that ran out by now no longer holds the job (here: DEAD). */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 40 }, 20000, &id_x), WIRE_STATUS_OK);
+	CHECK(lease1(e, c, 20000, &dx));
+	CHECK_EQ(job_tag(dx.job), 40);
+	CHECK_EQ(eng_job_delete(e, q, id_x, 20999), -EBUSY);
+	CHECK(delete_ok(e, q, id_x, 21000));
+	CHECK_EQ(eng_complete(e, c, dx.lease_id, 21000), WIRE_STATUS_LEASE_EXPIRED);
+
+	/* A unique_ttl past the job keeps the key until enqueue + unique_ttl, as complete does. */
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 50, .ukey = "u-ttl", .unique_ttl = 1000 }, 30000,
+		     &id_x),
+		 WIRE_STATUS_OK);
+	CHECK(delete_ok(e, q, id_x, 30001));
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 51, .ukey = "u-ttl" }, 30999, NULL),
+		 WIRE_STATUS_UNIQUE_CONFLICT);
+	CHECK_EQ(put(e, q, &(struct jspec){ .tag = 52, .ukey = "u-ttl" }, 31000, &id_x),
+		 WIRE_STATUS_OK);
+	CHECK(delete_ok(e, q, id_x, 31000));
+
+	/* Another queue: its own counters. */
+	CHECK_EQ(put(e, other, &(struct jspec){ .tag = 60 }, 32000, &id_x), WIRE_STATUS_OK);
+	CHECK(delete_ok(e, other, id_x, 32000));
+	CHECK(qs(e, other).purged == 1 && qs(e, q).purged == 9);
+	CHECK(qs(e, q).bytes == 0 && qs(e, other).bytes == 0);
+	eng_free(e);
+	accounting_check();
+}
+
 /* ---- volume: 100k jobs, each delivered and completed exactly once ---- */
 
 static void
@@ -3011,6 +3491,10 @@ main(void)
 	test_purge();
 	test_ttl();
 	test_consumer_remove();
+	test_job_find();
+	test_dead_list();
+	test_job_retry();
+	test_job_delete();
 	test_bulk_100k();
 	test_model();
 	return CHECK_SUMMARY();
