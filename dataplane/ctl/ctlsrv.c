@@ -53,6 +53,8 @@ _Static_assert(INFLIGHT_MAX < RING_SIZE, "control ring size: every action in fli
 	X(refused_busy)  /* CTLSRV_CLIENTS_MAX connections already open */                         \
 	X(requests)      /* requests routed to workers */                                          \
 	X(answered)      /* answers sent, errors included */                                       \
+	X(ctld_requests) /* the same two for sluice-ctld's link (not in the two above) */          \
+	X(ctld_answered)                                                                           \
 	X(not_request)   /* a valid message that is a response */                                  \
 	X(unknown_queue) /* a request naming no configured queue */                                \
 	X(rings_full)    /* the workers' rings had no room: Error{Busy} */                         \
@@ -337,7 +339,10 @@ send_tx(struct ctlsrv *s, struct ctl_client *c, ssize_t n)
 		client_close(s, c);
 		return;
 	}
-	s->st.answered++;
+	if (c->external)
+		s->st.ctld_answered++;
+	else
+		s->st.answered++;
 }
 
 /* Error{code, message} with seq into s->tx: its length, or a negative build error. */
@@ -638,7 +643,10 @@ handle_datagram(struct ctlsrv *s, unsigned i, size_t len)
 		send_error(s, c, c->seq, CTL_STATUS_BUSY, "the worker lcores are busy: retry");
 		return;
 	}
-	s->st.requests++;
+	if (c->external)
+		s->st.ctld_requests++;
+	else
+		s->st.requests++;
 }
 
 static void

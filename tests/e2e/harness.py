@@ -82,8 +82,15 @@ class Sluiced:
 
     def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1,
                  tokens=None, ctld=None, eal_extra=()):
-        """ctld: a running Ctld; sluiced then takes its queues and principals from it
-        (--ctld) and `queues` must be empty."""
+        """sluiced as in production: with a sluice-ctld (--ctld) that holds the
+        queues and Env's principals. ctld: a Ctld the case made (then `queues`
+        must be empty); otherwise one is made here from `queues` (sluiced --queue
+        specifications) and stopped with sluiced. tokens: a token file instead
+        (sluiced's standalone mode, no ctld)."""
+        self.own_ctld = None
+        if ctld is None and tokens is None and env.ctld:
+            ctld = self.own_ctld = Ctld(env, [queue_from_spec(q) for q in queues])
+            queues = []
         self.env = env
         self.port = None
         for _ in range(20):
@@ -176,6 +183,8 @@ class Sluiced:
                 raise AssertionError("sluiced did not stop on SIGTERM: " + self.output())
         out = self.output()
         self.log.close()
+        if self.own_ctld:
+            self.own_ctld.stop()
         if expect_clean:
             assert self.proc.returncode == 0, f"exit {self.proc.returncode}: {out}"
             assert "job pools in use: 0 0 0 0" in out, "job objects leaked: " + out
@@ -202,6 +211,23 @@ CTLD_TOKEN_IDS = {TOKEN: "0000000000a1", TOKEN_PRODUCER: "0000000000a2",
 def sha256_hex(s):
     import hashlib
     return hashlib.sha256(s.encode()).hexdigest()
+
+
+def queue_from_spec(spec):
+    """A sluiced --queue specification ("name,key=value,...") as a queue of a
+    sluice-ctld configuration: the same keys. max_payload defaults to sluiced's
+    (the payload cap) rather than the file's 262144, so cases mean the same."""
+    name, *kvs = spec.split(",")
+    q = {"name": name, "max_payload": 8 << 20}
+    for kv in kvs:
+        key, _, val = kv.partition("=")
+        if key == "allow_code_serialization":
+            q[key] = True
+        elif key == "content_types":
+            q[key] = val.split("|")
+        else:
+            q[key] = int(val)
+    return q
 
 
 def default_principals():
