@@ -563,6 +563,45 @@ def case_ctld_jobs_conns(env):
         d.stop()
 
 
+def case_ctld_tickets(env):
+    """Session-ticket keys come from sluice-ctld: a session resumes with the
+    ticket sluiced issued, still does after one rotation (the previous key
+    opens it), and no longer after the key fell off; each rotation is audited."""
+    from harness import Ctld
+    d = Ctld(env, ["tk"], extra={"tickets": {"rotate_s": 2, "lifetime_s": 60}})
+    s = Sluiced(env, [], ctld=d)
+    try:
+        first = Client(s)
+        first.hello(TOKEN)
+        ticket = first.sock.session
+        first.close()
+        again = Client(s, resume=first, session=ticket)
+        assert again.sock.session_reused, "a fresh ticket resumes"
+        again.hello(TOKEN)
+        again.close()
+        # one rotation later: the ticket's key is the previous one, still valid
+        deadline = time.time() + 30
+        while sum(x["event"] == "tickets.rotate" for x in d.audit()) < 2:
+            assert time.time() < deadline, "ctld did not rotate its ticket key"
+            time.sleep(0.1)
+        time.sleep(0.3)  # sluiced takes the new keys on its next pass
+        once = Client(s, resume=first, session=ticket)
+        assert once.sock.session_reused, "the previous key still opens tickets"
+        once.close()
+        # two rotations after it was made, the key is gone from sluiced
+        while sum(x["event"] == "tickets.rotate" for x in d.audit()) < 3:
+            assert time.time() < deadline, "ctld did not rotate its ticket key again"
+            time.sleep(0.1)
+        time.sleep(0.3)
+        late = Client(s, resume=first, session=ticket)
+        assert not late.sock.session_reused, "a ticket of a retired key must not resume"
+        late.hello(TOKEN)  # a full handshake, and the session works
+        late.close()
+    finally:
+        s.stop()
+        d.stop()
+
+
 def case_sigterm(env):
     """SIGTERM: in-flight batches are acknowledged, then Goodbye{ShuttingDown}."""
     s = Sluiced(env, ["t"])

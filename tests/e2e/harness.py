@@ -348,7 +348,8 @@ class Ctld:
 class Client:
     """A TLS connection speaking frames; every received frame is parsed by flatc's reader."""
 
-    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10, source=None, cert=None):
+    def __init__(self, sluiced, alpn=("sluice/1",), timeout=10, source=None, cert=None,
+                 session=None, resume=None):
         """source: the client's own address (e.g. 127.0.0.7 on the kernel transport),
         for cases about what one address does. cert: a client certificate to present,
         the name of a pair in the test certificates ("client", "rogue")."""
@@ -359,11 +360,14 @@ class Client:
         if cert:
             ctx.load_cert_chain(os.path.join(certs, cert + ".pem"),
                                 os.path.join(certs, cert + ".key"))
+        if resume is not None:  # another Client's context, to resume `session` (its ticket)
+            ctx = resume.ctx
+        self.ctx = ctx
         if alpn:
             ctx.set_alpn_protocols(list(alpn))
         raw = socket.create_connection((sluiced.host, sluiced.port), timeout=timeout,
                                        source_address=(source, 0) if source else None)
-        self.sock = ctx.wrap_socket(raw, server_hostname="sluice.test")
+        self.sock = ctx.wrap_socket(raw, server_hostname="sluice.test", session=session)
         self.sock.settimeout(timeout)
         self.seq = 0
         self.stash = []
