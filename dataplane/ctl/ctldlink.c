@@ -19,7 +19,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -115,15 +114,6 @@ ctldlink_create(const char *path)
 	l->ext = -1;
 	l->next_id = 1;
 	return l;
-}
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* FNV-1a over the queue specs: a changed set after a reconnect is reported. */
@@ -238,14 +228,14 @@ int
 ctldlink_setup(struct ctldlink *l, struct sluiced_cfg *cfg, unsigned io_lcores, unsigned timeout_ms,
 	       char *err, size_t errlen)
 {
-	uint64_t deadline = now_ms() + timeout_ms;
+	uint64_t deadline = mono_ms() + timeout_ms;
 	const struct wire_ctl_setup *su;
 	uint32_t at, i;
 	ssize_t n;
 	int rc;
 
 	while (!link_connect(l, io_lcores)) {
-		if (now_ms() >= deadline) {
+		if (mono_ms() >= deadline) {
 			snprintf(err, errlen,
 				 "--ctld %s: sluice-ctld did not answer within %u ms (is it "
 				 "running, and is this its dataplane_socket?)",
@@ -256,7 +246,7 @@ ctldlink_setup(struct ctldlink *l, struct sluiced_cfg *cfg, unsigned io_lcores, 
 	}
 	for (;;) {
 		struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
-		uint64_t now = now_ms();
+		uint64_t now = mono_ms();
 
 		if (now >= deadline || poll(&pfd, 1, (int)(deadline - now)) <= 0) {
 			snprintf(err, errlen, "--ctld %s: no Setup from sluice-ctld within %u ms",
@@ -305,7 +295,7 @@ void
 ctldlink_start(struct ctldlink *l, struct appliance *a)
 {
 	l->a = a;
-	l->now = now_ms();
+	l->now = mono_ms();
 	if (l->fd >= 0)
 		l->ext = ctlsrv_external_open(a->ctl, l->fd);
 }
