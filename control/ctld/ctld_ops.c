@@ -432,8 +432,10 @@ cmd_bans_list(struct ctld *d, struct out *o, bool json)
 		const struct ctld_addr *a = &d->addrs[i];
 		struct in_addr ia = { htonl(a->addr) };
 		char s[INET_ADDRSTRLEN], until[32];
+		/* a->fails is only reset by the next failure: a window that is over counts 0 */
+		uint32_t fails = a->window_start + d->cfg.ban_window_s > d->now_s ? a->fails : 0;
 
-		if (!a->addr || (a->banned_until <= d->now_s && a->fails == 0))
+		if (!a->addr || (a->banned_until <= d->now_s && fails == 0))
 			continue;
 		inet_ntop(AF_INET, &ia, s, sizeof(s));
 		iso_time(a->banned_until > d->now_s ? a->banned_until : 0, until, sizeof(until));
@@ -442,9 +444,9 @@ cmd_bans_list(struct ctld *d, struct out *o, bool json)
 				"%s{\"address\":\"%s\",\"banned\":%s,\"until\":\"%s\","
 				"\"failures\":%u}",
 				n ? "," : "", s, a->banned_until > d->now_s ? "true" : "false",
-				until, a->fails);
+				until, fails);
 		else
-			fprintf(o->f, "%-16s %-20s %u\n", s, until, a->fails);
+			fprintf(o->f, "%-16s %-20s %u\n", s, until, fails);
 		n++;
 	}
 	if (json)
