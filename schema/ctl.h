@@ -78,6 +78,16 @@ enum ctl_msg {
 
 /* Schema name of a message type ("PauseQueue"), NULL when out of range. */
 const char *ctl_msg_name(unsigned type);
+/*
+ * A QueueInfo's figures after `paused`, in its order (ready, delayed,
+ * retry_wait, leased, dead, bytes, then the counters enqueued .. purged),
+ * and their schema names. For printing one the same way everywhere.
+ */
+#define CTL_QUEUE_VALUES 15
+struct wire_ctl_queue_info;
+void ctl_queue_info_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTL_QUEUE_VALUES]);
+extern const char *const ctl_queue_info_names[CTL_QUEUE_VALUES];
+
 /* True for the messages a control client sends (ListQueues ... RedriveQueue). */
 bool ctl_msg_is_request(unsigned type);
 

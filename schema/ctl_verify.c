@@ -6,6 +6,8 @@
  * FlatBuffers' C++ Verifier accepts, plus identifier "SLC1", exact size
  * prefix, depth and table-count limits and the bounds of ctl.h.
  */
+#include <string.h>
+
 #include "ctl.h"
 #include "wire_verify_pvt.h"
 
@@ -52,6 +54,29 @@ bool
 ctl_msg_is_request(unsigned type)
 {
 	return type < CTL_MSG__COUNT && msgs[type].request;
+}
+
+const char *const ctl_queue_info_names[CTL_QUEUE_VALUES] = {
+	"ready",         "delayed",  "retry_wait",     "leased",    "dead",
+	"bytes",         "enqueued", "delivered",      "completed", "failed",
+	"dead_lettered", "expired",  "lease_timeouts", "redriven",  "purged",
+};
+
+void
+ctl_queue_info_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTL_QUEUE_VALUES])
+{
+	const uint64_t all[CTL_QUEUE_VALUES] = {
+		wire_ctl_queue_info_ready(qi),          wire_ctl_queue_info_delayed(qi),
+		wire_ctl_queue_info_retry_wait(qi),     wire_ctl_queue_info_leased(qi),
+		wire_ctl_queue_info_dead(qi),           wire_ctl_queue_info_bytes(qi),
+		wire_ctl_queue_info_enqueued(qi),       wire_ctl_queue_info_delivered(qi),
+		wire_ctl_queue_info_completed(qi),      wire_ctl_queue_info_failed(qi),
+		wire_ctl_queue_info_dead_lettered(qi),  wire_ctl_queue_info_expired(qi),
+		wire_ctl_queue_info_lease_timeouts(qi), wire_ctl_queue_info_redriven(qi),
+		wire_ctl_queue_info_purged(qi),
+	};
+
+	memcpy(v, all, sizeof(all));
 }
 
 /* ---- one function per table ---- */

@@ -96,8 +96,7 @@ struct ctld_op {
 	char cmdline[256]; /* for the audit line */
 };
 
-/* A QueueInfo's figures after paused, in its order: ready, delayed ... purged. */
-#define CTLD_QUEUE_VALUES 15
+#define CTLD_QUEUE_VALUES CTL_QUEUE_VALUES
 
 struct ctld_queue_stat {
 	char name[CTLD_NAME_BYTES];
@@ -192,8 +191,6 @@ void ctld_dp_timers(struct ctld *d);
  * op and op_gen are filled here); false when ctld cannot (full, down).
  */
 bool ctld_dp_request(struct ctld *d, int op, const struct ctld_qreq *q);
-/* The figures of a QueueInfo (CTLD_QUEUE_VALUES of them, in its order). */
-void ctld_queue_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTLD_QUEUE_VALUES]);
 /* An operator connection went away: forget its queued requests. */
 void ctld_dp_forget_op(struct ctld *d, int op);
 unsigned ctld_bans_active(const struct ctld *d);

@@ -695,23 +695,6 @@ qreq_pop(struct ctld *d)
 	qreq_send_head(d);
 }
 
-void
-ctld_queue_values(const struct wire_ctl_queue_info *qi, uint64_t v[CTLD_QUEUE_VALUES])
-{
-	const uint64_t all[CTLD_QUEUE_VALUES] = {
-		wire_ctl_queue_info_ready(qi),          wire_ctl_queue_info_delayed(qi),
-		wire_ctl_queue_info_retry_wait(qi),     wire_ctl_queue_info_leased(qi),
-		wire_ctl_queue_info_dead(qi),           wire_ctl_queue_info_bytes(qi),
-		wire_ctl_queue_info_enqueued(qi),       wire_ctl_queue_info_delivered(qi),
-		wire_ctl_queue_info_completed(qi),      wire_ctl_queue_info_failed(qi),
-		wire_ctl_queue_info_dead_lettered(qi),  wire_ctl_queue_info_expired(qi),
-		wire_ctl_queue_info_lease_timeouts(qi), wire_ctl_queue_info_redriven(qi),
-		wire_ctl_queue_info_purged(qi),
-	};
-
-	memcpy(v, all, sizeof(all));
-}
-
 /* Cache every queue of a QueueList for the metrics endpoint. */
 static void
 cache_stats(struct ctld *d, const struct wire_ctl_queue_list *ql)
@@ -727,7 +710,7 @@ cache_stats(struct ctld *d, const struct wire_ctl_queue_list *ql)
 
 		snprintf(s->name, sizeof(s->name), "%.*s", (int)name.len, name.p);
 		s->paused = wire_ctl_queue_info_paused(qi);
-		ctld_queue_values(qi, s->v);
+		ctl_queue_info_values(qi, s->v);
 	}
 	d->n_qstat = n;
 	d->qstat_at = d->now_s;

@@ -617,12 +617,6 @@ static const uint8_t ctl_type_of[OPS__COUNT] = {
 	[OPS_QUEUES_PURGE] = CTL_MSG_PURGE_QUEUE, [OPS_QUEUES_REDRIVE] = CTL_MSG_REDRIVE_QUEUE,
 };
 
-static const char *const info_names[CTLD_QUEUE_VALUES] = {
-	"ready",         "delayed",  "retry_wait",     "leased",    "dead",
-	"bytes",         "enqueued", "delivered",      "completed", "failed",
-	"dead_lettered", "expired",  "lease_timeouts", "redriven",  "purged"
-};
-
 static void
 queue_info(FILE *f, const struct wire_ctl_queue_info *qi, bool json, bool first)
 {
@@ -630,12 +624,12 @@ queue_info(FILE *f, const struct wire_ctl_queue_info *qi, bool json, bool first)
 	uint64_t v[CTLD_QUEUE_VALUES];
 	unsigned i;
 
-	ctld_queue_values(qi, v);
+	ctl_queue_info_values(qi, v);
 	if (json) {
 		fprintf(f, "%s{\"name\":\"%.*s\",\"paused\":%s", first ? "" : ",", (int)name.len,
 			name.p, wire_ctl_queue_info_paused(qi) ? "true" : "false");
 		for (i = 0; i < CTLD_QUEUE_VALUES; i++)
-			fprintf(f, ",\"%s\":%" PRIu64, info_names[i], v[i]);
+			fprintf(f, ",\"%s\":%" PRIu64, ctl_queue_info_names[i], v[i]);
 		fputc('}', f);
 		return;
 	}

@@ -50,23 +50,16 @@ static void
 print_json(const struct wire_ctl_queue_info *q)
 {
 	struct wire_str name = wire_ctl_queue_info_name(q);
+	uint64_t v[CTL_QUEUE_VALUES];
+	unsigned i;
 
+	ctl_queue_info_values(q, v);
 	/* Names are verified: [A-Za-z0-9_.:-] needs no JSON escaping. */
-	printf("{\"queue\":\"%.*s\",\"paused\":%s,\"ready\":%" PRIu32 ",\"delayed\":%" PRIu32
-	       ",\"retry_wait\":%" PRIu32 ",\"leased\":%" PRIu32 ",\"dead\":%" PRIu32
-	       ",\"bytes\":%" PRIu64 ",\"enqueued\":%" PRIu64 ",\"delivered\":%" PRIu64
-	       ",\"completed\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"dead_lettered\":%" PRIu64
-	       ",\"expired\":%" PRIu64 ",\"lease_timeouts\":%" PRIu64 ",\"redriven\":%" PRIu64
-	       ",\"purged\":%" PRIu64 "}",
-	       (int)name.len, name.p, wire_ctl_queue_info_paused(q) ? "true" : "false",
-	       wire_ctl_queue_info_ready(q), wire_ctl_queue_info_delayed(q),
-	       wire_ctl_queue_info_retry_wait(q), wire_ctl_queue_info_leased(q),
-	       wire_ctl_queue_info_dead(q), wire_ctl_queue_info_bytes(q),
-	       wire_ctl_queue_info_enqueued(q), wire_ctl_queue_info_delivered(q),
-	       wire_ctl_queue_info_completed(q), wire_ctl_queue_info_failed(q),
-	       wire_ctl_queue_info_dead_lettered(q), wire_ctl_queue_info_expired(q),
-	       wire_ctl_queue_info_lease_timeouts(q), wire_ctl_queue_info_redriven(q),
-	       wire_ctl_queue_info_purged(q));
+	printf("{\"queue\":\"%.*s\",\"paused\":%s", (int)name.len, name.p,
+	       wire_ctl_queue_info_paused(q) ? "true" : "false");
+	for (i = 0; i < CTL_QUEUE_VALUES; i++)
+		printf(",\"%s\":%" PRIu64, ctl_queue_info_names[i], v[i]);
+	putchar('}');
 }
 
 static void
