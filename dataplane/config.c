@@ -25,7 +25,8 @@ sluiced_usage(FILE *out)
 		"  --gateway ADDR            dpdk: next hop for off-link peers (default: none)\n"
 		"  --port-id N               dpdk: ethdev port (default 0)\n"
 		"  --mbufs N                 dpdk: packet buffers per NUMA socket (default 16383)\n"
-		"  --cert FILE --key FILE    server certificate and key (PEM), required\n"
+		"  --cert FILE --key FILE    server certificate and key (PEM), required (with\n"
+		"                            --ctld, or from ctld's listener section)\n"
 		"  --client-ca FILE          CA for client certificates\n"
 		"  --client-cert MODE        none (default), optional or required\n"
 		"  --ticket-lifetime S       session ticket lifetime in s (default 3600, 0 = off)\n"
@@ -374,6 +375,7 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
+			cfg->listen_given = true;
 			if (parse_listen(cfg, optarg, err, errlen))
 				return -1;
 			break;
@@ -430,6 +432,7 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 			cfg->client_ca_file = optarg;
 			break;
 		case 'C':
+			cfg->client_cert_given = true;
 			if (!strcmp(optarg, "none"))
 				cfg->client_cert = TLS_CLIENT_CERT_NONE;
 			else if (!strcmp(optarg, "optional"))
@@ -595,10 +598,9 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 		snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
 		return -1;
 	}
-	if (!cfg->cert_file || !cfg->key_file) {
-		snprintf(err, errlen, "--cert and --key are required (the server's TLS identity)");
+	/* With --ctld they may come from ctld's listener section (sluiced_config_check_tls). */
+	if (!cfg->ctld_socket && sluiced_config_check_tls(cfg, err, errlen))
 		return -1;
-	}
 	if (!cfg->tokens_file == !cfg->ctld_socket) {
 		snprintf(err, errlen,
 			 cfg->tokens_file
@@ -639,16 +641,36 @@ sluiced_config_parse(struct sluiced_cfg *cfg, int argc, char **argv, char *err, 
 				 "TCP/IP stack answers on");
 			return -1;
 		}
-		if (cfg->listen_addr == htonl(INADDR_LOOPBACK))
-			cfg->listen_addr = cfg->ip; /* the default --listen means "our port" */
-		if (cfg->listen_addr != cfg->ip && cfg->listen_addr != 0) {
-			snprintf(err, errlen,
-				 "--listen: with --transport dpdk the address must be --ip's (or "
-				 "0.0.0.0)");
-			return -1;
-		}
 	} else if (cfg->ip != 0 || cfg->gateway != 0) {
 		snprintf(err, errlen, "--ip and --gateway apply to --transport dpdk only");
+		return -1;
+	}
+	return sluiced_config_check_listen(cfg, err, errlen);
+}
+
+int
+sluiced_config_check_listen(struct sluiced_cfg *cfg, char *err, size_t errlen)
+{
+	if (strcmp(cfg->transport, "dpdk") != 0)
+		return 0;
+	if (cfg->listen_addr == htonl(INADDR_LOOPBACK))
+		cfg->listen_addr = cfg->ip; /* the default --listen means "our port" */
+	if (cfg->listen_addr != cfg->ip && cfg->listen_addr != 0) {
+		snprintf(
+			err, errlen,
+			"the listen address: with --transport dpdk it must be --ip's (or 0.0.0.0)");
+		return -1;
+	}
+	return 0;
+}
+
+int
+sluiced_config_check_tls(const struct sluiced_cfg *cfg, char *err, size_t errlen)
+{
+	if (!cfg->cert_file || !cfg->key_file) {
+		snprintf(err, errlen, "--cert and --key are required (the server's TLS identity)%s",
+			 cfg->ctld_socket ? ", or a listener section in sluice-ctld's configuration"
+					  : "");
 		return -1;
 	}
 	return 0;

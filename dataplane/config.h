@@ -29,6 +29,7 @@ struct sluiced_cfg {
 	uint32_t ticket_lifetime_s;
 	const char *tokens_file; /* standalone mode */
 	const char *ctld_socket; /* sluice-ctld's dataplane_socket (dataplane/ctl/ctldlink.h) */
+	bool listen_given, client_cert_given; /* on the command line (ctld may set them instead) */
 	uint32_t ctld_wait_ms;
 
 	unsigned n_queues;
@@ -75,5 +76,9 @@ void sluiced_usage(FILE *out);
  * --ctld, from sluice-ctld's Setup. 0, or -1 with a message in err.
  */
 int sluiced_config_add_queue(struct sluiced_cfg *cfg, const char *spec, char *err, size_t errlen);
+
+/* Checks run again after sluice-ctld's Setup set the listener: 0 or -1 with err. */
+int sluiced_config_check_listen(struct sluiced_cfg *cfg, char *err, size_t errlen);
+int sluiced_config_check_tls(const struct sluiced_cfg *cfg, char *err, size_t errlen);
 
 #endif

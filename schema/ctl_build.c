@@ -156,8 +156,19 @@ put_link_message(struct wb *b, const struct ctl_msg_in *m)
 		tf_offset(&t, wire_fid_ctl_setup_queues, true);
 		tf_scalar(&t, wire_fid_ctl_setup_ticket_lifetime_s, 4, m->u.setup.ticket_lifetime_s,
 			  0);
+		tf_scalar(&t, wire_fid_ctl_setup_listen_addr, 4, m->u.setup.listen_addr, 0);
+		tf_scalar(&t, wire_fid_ctl_setup_listen_port, 2, m->u.setup.listen_port, 0);
+		tf_offset(&t, wire_fid_ctl_setup_cert_file, m->u.setup.cert_file.p != NULL);
+		tf_offset(&t, wire_fid_ctl_setup_key_file, m->u.setup.key_file.p != NULL);
+		tf_offset(&t, wire_fid_ctl_setup_client_ca_file,
+			  m->u.setup.client_ca_file.p != NULL);
+		tf_scalar(&t, wire_fid_ctl_setup_client_cert, 1, m->u.setup.client_cert, 0);
 		pos = wb_table(b, &t);
 		put_strings(b, t.slot[wire_fid_ctl_setup_queues], m->u.setup.queues, m->u.setup.n);
+		wb_string_at(b, t.slot[wire_fid_ctl_setup_cert_file], m->u.setup.cert_file);
+		wb_string_at(b, t.slot[wire_fid_ctl_setup_key_file], m->u.setup.key_file);
+		wb_string_at(b, t.slot[wire_fid_ctl_setup_client_ca_file],
+			     m->u.setup.client_ca_file);
 		return pos;
 	case CTL_MSG_GRANTS:
 		if ((m->u.grants.n && !m->u.grants.grants) ||

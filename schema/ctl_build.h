@@ -97,6 +97,10 @@ struct ctl_msg_in {
 			const struct wire_str *queues; /* sluiced --queue specs */
 			uint32_t n;
 			uint32_t ticket_lifetime_s;
+			uint32_t listen_addr; /* host order */
+			uint16_t listen_port; /* 0: no listener section */
+			uint8_t client_cert;
+			struct wire_str cert_file, key_file, client_ca_file; /* p NULL: absent */
 		} setup;
 		struct {
 			uint64_t gen;

@@ -267,6 +267,23 @@ verify_ctl_setup(struct vctx *c, uint32_t pos)
 	TRY(field_strings(c, &tv, wire_fid_ctl_setup_queues, true, 1, CTL_QUEUES_MAX, STR_TEXT,
 			  CTL_SPEC_MAX));
 	TRY(field_u32(c, &tv, wire_fid_ctl_setup_ticket_lifetime_s, &v, &at));
+	TRY(field_u32(c, &tv, wire_fid_ctl_setup_listen_addr, &v, &at));
+	TRY(field_u16(c, &tv, wire_fid_ctl_setup_listen_port, 0, &v, &at));
+	{
+		unsigned id;
+
+		for (id = wire_fid_ctl_setup_cert_file; id <= wire_fid_ctl_setup_client_ca_file;
+		     id++) {
+			struct wire_str s;
+
+			TRY(field_string(c, &tv, id, false, &s, &at));
+			if (s.p)
+				TRY(check_str_class(c, at, s, STR_TEXT, WIRE_TEXT_MAX));
+		}
+	}
+	TRY(field_u8(c, &tv, wire_fid_ctl_setup_client_cert, 0, &v, &at));
+	if (v > 2)
+		FAIL(c, CTL_VALUE_OUT_OF_RANGE, at);
 	table_leave(c);
 	return 0;
 }

@@ -991,6 +991,41 @@ static const struct ccfg_field ctld_rows[] = {
 };
 SCHEMA(ctld_schema, ctld_rows, NULL);
 
+static const struct ccfg_enum client_certs[] = {
+	{ "none", CCFG_CLIENT_CERT_NONE },
+	{ "optional", CCFG_CLIENT_CERT_OPTIONAL },
+	{ "required", CCFG_CLIENT_CERT_REQUIRED },
+	{ NULL, 0 },
+};
+
+/* Client certificates need a CA to verify them against. */
+static int
+listener_finish(struct ccfg_ctx *c, const struct ccfg_node *m, void *obj)
+{
+	struct ctld_config *cfg = obj;
+
+	cfg->listener = true;
+	if (cfg->tls_client_cert != CCFG_CLIENT_CERT_NONE && !cfg->tls_client_ca[0]) {
+		path_push_key(c, "client_cert");
+		return ccfg_fail(c, ccfg_map_get(c, m, "client_cert"),
+				 "client certificates need client_ca (the CA that signs them)");
+	}
+	return 0;
+}
+
+static const struct ccfg_field listener_rows[] = {
+	{ .key = "address",
+	  .type = CT_ADDR,
+	  OFF(ctld_config, listen_addr),
+	  .aux = offsetof(struct ctld_config, listen_port),
+	  .def_str = "127.0.0.1:7443" },
+	STRING(ctld_config, "cert", tls_cert, CL_PATH, CF_REQUIRED),
+	STRING(ctld_config, "key", tls_key, CL_PATH, CF_REQUIRED),
+	STRING(ctld_config, "client_ca", tls_client_ca, CL_PATH, 0),
+	ENUM(ctld_config, "client_cert", tls_client_cert, 0, client_certs),
+};
+SCHEMA(listener_schema, listener_rows, listener_finish);
+
 static const struct ccfg_field metrics_rows[] = {
 	{ .key = "listen",
 	  .type = CT_ADDR,
@@ -1118,6 +1153,7 @@ static const struct ccfg_field principal_elem = ELEM_MAP(principal_schema);
 /* queues and principals are malloc'd, exactly as many as the file lists. */
 static const struct ccfg_field root_rows[] = {
 	SECTION("ctld", ctld_schema, CF_REQUIRED),
+	SECTION("listener", listener_schema, 0),
 	SECTION("metrics", metrics_schema, 0),
 	SECTION("auth", auth_schema, 0),
 	SECTION("tickets", tickets_schema, 0),

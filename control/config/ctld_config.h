@@ -18,6 +18,12 @@
  *     operator_socket: /run/sluice/ctl.sock    # sluicectl connects here
  *     state_dir: /var/lib/sluice      # tokens made at run time (required)
  *     audit_log: /var/log/sluice/audit.jsonl   # (required)
+ *   listener:                         # optional section: what sluiced listens on and
+ *     address: 0.0.0.0:7443           #   presents (else sluiced's --listen/--cert/...);
+ *     cert: /etc/sluice/server.pem    #   taken when sluiced starts (required)
+ *     key: /etc/sluice/server.key     #   read by sluiced, never by ctld (required)
+ *     client_ca: /etc/sluice/ca.pem   # optional: verifies client certificates
+ *     client_cert: none               # none, optional or required (needs client_ca)
  *   metrics:                          # optional section: no section, no endpoint
  *     listen: 127.0.0.1:9464          # IPv4 address:port (127.0.0.1:9464)
  *     bearer_token_sha256: <64 hex>   # SHA-256 of the scrape token (required)
@@ -101,6 +107,12 @@
 
 enum ccfg_role { CCFG_ROLE_PRODUCER = 1, CCFG_ROLE_CONSUMER = 2, CCFG_ROLE_BOTH = 3 };
 enum ccfg_op_role { CCFG_OP_VIEWER = 1, CCFG_OP_OPERATOR = 2, CCFG_OP_ADMIN = 3 };
+/* The values of sluiced --client-cert (enum tls_client_cert). */
+enum ccfg_client_cert {
+	CCFG_CLIENT_CERT_NONE,
+	CCFG_CLIENT_CERT_OPTIONAL,
+	CCFG_CLIENT_CERT_REQUIRED
+};
 
 struct ccfg_token {
 	char id[CCFG_TOKEN_ID_LEN + 1];
@@ -161,9 +173,16 @@ struct ctld_config {
 	char operator_socket[CCFG_PATH_MAX + 1];
 	char state_dir[CCFG_PATH_MAX + 1];
 	char audit_log[CCFG_PATH_MAX + 1];
-	bool metrics;          /* section present */
-	uint32_t metrics_addr; /* network order */
-	uint16_t metrics_port; /* host order */
+	bool listener;        /* section present: sluiced listens and presents these */
+	uint32_t listen_addr; /* network order */
+	uint16_t listen_port; /* host order */
+	char tls_cert[CCFG_PATH_MAX + 1];
+	char tls_key[CCFG_PATH_MAX + 1];
+	char tls_client_ca[CCFG_PATH_MAX + 1]; /* "" = none */
+	uint8_t tls_client_cert;               /* enum ccfg_client_cert */
+	bool metrics;                          /* section present */
+	uint32_t metrics_addr;                 /* network order */
+	uint16_t metrics_port;                 /* host order */
 	uint8_t metrics_sha256[32];
 	uint32_t throttle_failures, throttle_window_s;
 	uint32_t ban_failures, ban_window_s, ban_s;

@@ -90,6 +90,12 @@ note_restart_needed(const struct ctld_config *old, const struct ctld_config *cfg
 	    old->metrics_port != cfg->metrics_port)
 		printf("sluice-ctld: reload: sockets, state_dir, audit_log and metrics.listen "
 		       "take effect when ctld restarts\n");
+	if (old->listener != cfg->listener || old->listen_addr != cfg->listen_addr ||
+	    old->listen_port != cfg->listen_port || strcmp(old->tls_cert, cfg->tls_cert) ||
+	    strcmp(old->tls_key, cfg->tls_key) || strcmp(old->tls_client_ca, cfg->tls_client_ca) ||
+	    old->tls_client_cert != cfg->tls_client_cert)
+		printf("sluice-ctld: reload: the listener section takes effect when sluiced "
+		       "restarts\n");
 }
 
 int

@@ -437,6 +437,15 @@ send_setup(struct ctld *d)
 	m.u.setup.queues = q;
 	m.u.setup.n = d->cfg.n_queues;
 	m.u.setup.ticket_lifetime_s = d->cfg.ticket_lifetime_s;
+	if (d->cfg.listener) {
+		m.u.setup.listen_addr = ntohl(d->cfg.listen_addr);
+		m.u.setup.listen_port = d->cfg.listen_port;
+		m.u.setup.cert_file = wire_cstr(d->cfg.tls_cert);
+		m.u.setup.key_file = wire_cstr(d->cfg.tls_key);
+		if (d->cfg.tls_client_ca[0])
+			m.u.setup.client_ca_file = wire_cstr(d->cfg.tls_client_ca);
+		m.u.setup.client_cert = d->cfg.tls_client_cert;
+	}
 	dp_send(d, &m);
 }
 
@@ -853,6 +862,13 @@ dp_accept(struct ctld *d)
 		n = ctl_build(tx, sizeof(tx), &m);
 		if (n > 0 && send(fd, tx, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 			d->dp_invalid++;
+		/*
+		 * Closing with the peer's Attach unread would reset the connection
+		 * before it reads why: stop taking datagrams, drop those queued, close.
+		 */
+		shutdown(fd, SHUT_RDWR);
+		while (recv(fd, rx, sizeof(rx), MSG_DONTWAIT) > 0)
+			;
 		close(fd);
 		return;
 	}

@@ -21,6 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "config.h"
 #include "ctl_build.h"
 #include "ctldlink.h"
@@ -86,6 +88,7 @@ struct ctldlink {
 		_Alignas(64) _Atomic uint64_t taken;
 	} keys_taken[SLUICED_IO_MAX];
 	struct link_stats st;
+	char cert[WIRE_TEXT_MAX + 1], key[WIRE_TEXT_MAX + 1], client_ca[WIRE_TEXT_MAX + 1];
 	/* sluicectl conns: one ListConns or KickConn at a time, answered by the I/O lcores */
 	uint64_t conns_seq;
 	unsigned conns_pending;
@@ -224,6 +227,17 @@ link_connect(struct ctldlink *l, unsigned io_lcores)
 
 /* ---- before the lcores: Setup ---- */
 
+/* A path from Setup into buf (NULL when absent). */
+static const char *
+setup_path(char *buf, struct wire_str s)
+{
+	if (!s.p)
+		return NULL;
+	memcpy(buf, s.p, s.len);
+	buf[s.len] = '\0';
+	return buf;
+}
+
 int
 ctldlink_setup(struct ctldlink *l, struct sluiced_cfg *cfg, unsigned io_lcores, unsigned timeout_ms,
 	       char *err, size_t errlen)
@@ -288,6 +302,26 @@ ctldlink_setup(struct ctldlink *l, struct sluiced_cfg *cfg, unsigned io_lcores, 
 	}
 	cfg->ticket_lifetime_s = wire_ctl_setup_ticket_lifetime_s(su);
 	l->queues_hash = specs_hash(su);
+	if (wire_ctl_setup_listen_port(su)) {
+		/* ctld's listener section: one place only for each setting */
+		if (cfg->cert_file || cfg->key_file || cfg->client_ca_file || cfg->listen_given ||
+		    cfg->client_cert_given) {
+			snprintf(
+				err, errlen,
+				"--listen, --cert, --key, --client-ca and --client-cert are set by "
+				"sluice-ctld's listener section: leave them off the command line");
+			return -1;
+		}
+		cfg->listen_addr = htonl(wire_ctl_setup_listen_addr(su));
+		cfg->listen_port = htons(wire_ctl_setup_listen_port(su));
+		cfg->cert_file = setup_path(l->cert, wire_ctl_setup_cert_file(su));
+		cfg->key_file = setup_path(l->key, wire_ctl_setup_key_file(su));
+		cfg->client_ca_file = setup_path(l->client_ca, wire_ctl_setup_client_ca_file(su));
+		cfg->client_cert = (enum tls_client_cert)wire_ctl_setup_client_cert(su);
+	}
+	if (sluiced_config_check_tls(cfg, err, errlen) ||
+	    sluiced_config_check_listen(cfg, err, errlen))
+		return -1;
 	return 0;
 }
 

@@ -608,6 +608,51 @@ def case_ctld_tickets(env):
         d.stop()
 
 
+def case_ctld_listener(env):
+    """ctld's listener section tells sluiced its address, certificate, key and
+    client-certificate policy: sluiced started with none of those flags listens
+    there and verifies client certificates against the configured CA; the same
+    settings also given on sluiced's command line are refused (exit 2)."""
+    from harness import Ctld
+    certs = os.path.join(env.tmp, "certs")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    d = Ctld(env, ["lq"], principals=[
+        {"name": "bycert", "role": "producer", "queues": ["*"],
+         "certificates": [{"subject": "CN=producer-1"}]}], extra={"listener": {
+             "address": f"127.0.0.1:{port}", "cert": os.path.join(certs, "server.pem"),
+             "key": os.path.join(certs, "server.key"),
+             "client_ca": os.path.join(certs, "ca.pem"), "client_cert": "optional"}})
+    s = Sluiced(env, [], ctld=d, listener=True)
+    try:
+        assert f"listening on 127.0.0.1:{port}" in s.output(), s.output()
+        c = Client(s, cert="client")
+        c.hello("", role=1)
+        c.enqueue([{"queue": "lq", "payload": b"l"}])
+        assert c.ack()[1] == [OK]
+        # "optional" means may be absent, not may be forged: closed after the handshake
+        try:
+            r = Client(s, cert="rogue")
+            r.hello("", role=1, expect_welcome=False)
+            assert r.closed(), "a certificate the CA did not sign was accepted"
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            pass
+        s.stop()
+        # both places: refused before anything starts
+        p = subprocess.run([env.sluiced, "--no-huge", "--no-shconf", "-m", "256", "--no-pci",
+                            "--lcores", "0,1", "--log-level=error", "--file-prefix",
+                            f"slconf{port}", "--", "--ctld", d.dp_socket,
+                            "--cert", os.path.join(certs, "server.pem"),
+                            "--key", os.path.join(certs, "server.key")],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 2 and "listener section" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        if s.proc.poll() is None:
+            s.stop()
+        d.stop()
+
+
 def case_sigterm(env):
     """SIGTERM: in-flight batches are acknowledged, then Goodbye{ShuttingDown}."""
     s = Sluiced(env, ["t"])

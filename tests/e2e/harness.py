@@ -81,12 +81,14 @@ class Sluiced:
     minute (start-up and SIGTERM drains missed their 60 s bounds)."""
 
     def __init__(self, env, queues, extra=(), mem_mb=384, job_mem_mb=48, workers=1, io=1,
-                 tokens=None, ctld=None, eal_extra=()):
+                 tokens=None, ctld=None, eal_extra=(), listener=False):
         """sluiced as in production: with a sluice-ctld (--ctld) that holds the
         queues and Env's principals. ctld: a Ctld the case made (then `queues`
         must be empty); otherwise one is made here from `queues` (sluiced --queue
         specifications) and stopped with sluiced. tokens: a token file instead
-        (sluiced's standalone mode, no ctld)."""
+        (sluiced's standalone mode, no ctld). listener: ctld's configuration has a
+        listener section (address, certificate, key): sluiced gets none of
+        --listen, --cert, --key, and listens on ctld's port."""
         self.own_ctld = None
         if ctld is None and tokens is None and env.ctld:
             ctld = self.own_ctld = Ctld(env, [queue_from_spec(q) for q in queues])
@@ -118,10 +120,15 @@ class Sluiced:
             eal = [f"--vdev=net_tap0,iface={self.iface}"]
             listen = ["--transport", "dpdk", "--ip", "198.18.0.2/24",
                       "--listen", f"0.0.0.0:{self.port}", "--mbufs", "8191"]
+        tls = ["--cert", os.path.join(certs, "server.pem"),
+               "--key", os.path.join(certs, "server.key")]
+        if listener:
+            tls, listen = [], []
+            self.port = ctld.cfg["listener"]["address"].rsplit(":", 1)[1]
+            self.port = int(self.port)
         args = [env.sluiced, "--no-huge", "--no-shconf", "-m", str(mem_mb), "--no-pci",
-                "--lcores", lcores, "--log-level=error"] + eal + list(eal_extra) + ["--",
-                "--cert", os.path.join(certs, "server.pem"),
-                "--key", os.path.join(certs, "server.key")] + (
+                "--lcores", lcores, "--log-level=error"] + eal + list(eal_extra) + ["--"] + \
+            tls + (
                 ["--ctld", ctld.dp_socket] if ctld else ["--tokens", tokens or env.tokens]) + \
             listen + [
                 "--job-mem-mb", str(job_mem_mb), "--max-conns", "256"]
