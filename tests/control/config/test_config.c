@@ -194,6 +194,32 @@ test_full(void)
 	"queues:\n"                                                                                \
 	"  - name: emails\n"
 
+/* The listener section read back; absent, no listener. */
+static void
+test_listener(void)
+{
+	static const char yaml[] = MIN "listener:\n"
+				       "  address: 0.0.0.0:7443\n"
+				       "  cert: /etc/sluice/server.pem\n"
+				       "  key: /etc/sluice/server.key\n"
+				       "  client_ca: /etc/sluice/ca.pem\n"
+				       "  client_cert: required\n";
+	struct ctld_config c;
+	char err[512];
+	int rc = parse(yaml, &c, err, sizeof(err));
+
+	CHECK(rc == 0);
+	CHECK(rc == 0 && c.listener && c.listen_addr == 0 && c.listen_port == 7443);
+	CHECK(rc == 0 && !strcmp(c.tls_cert, "/etc/sluice/server.pem") &&
+	      !strcmp(c.tls_key, "/etc/sluice/server.key") &&
+	      !strcmp(c.tls_client_ca, "/etc/sluice/ca.pem") &&
+	      c.tls_client_cert == CCFG_CLIENT_CERT_REQUIRED);
+	ctld_config_free(&c);
+	rc = parse(MIN, &c, err, sizeof(err));
+	CHECK(rc == 0 && !c.listener);
+	ctld_config_free(&c);
+}
+
 static void
 test_defaults(void)
 {
@@ -391,8 +417,18 @@ static const struct bad bad_cases[] = {
 	{ MIN "? [a]\n: b\n", "t.yaml:8:3: top level: ", "a key must be a word, not a list" },
 	/* keys */
 	{ MIN "queus: []\n", "t.yaml:8:1: top level: ",
-	  "unknown key 'queus'; valid keys: ctld, metrics, auth, tickets, operators, queues, "
-	  "principals" },
+	  "unknown key 'queus'; valid keys: ctld, listener, metrics, auth, tickets, operators, "
+	  "queues, principals" },
+	/* listener */
+	{ MIN "listener:\n  cert: /a\n", "t.yaml:9:3: listener.key: ", "required key missing" },
+	{ MIN "listener:\n  cert: /a\n  key: /b\n  client_cert: optional\n",
+	  "t.yaml:11:16: listener.client_cert: ", "client certificates need client_ca" },
+	{ MIN "listener:\n  cert: /a\n  key: /b\n  client_cert: maybe\n",
+	  "t.yaml:11:16: listener.client_cert: ", "valid: none, optional, required" },
+	{ MIN "listener:\n  address: 1.2.3.4\n  cert: /a\n  key: /b\n",
+	  "t.yaml:9:12: listener.address: ", "is not an IPv4 address:port" },
+	{ MIN "listener:\n  cert: a\n  key: /b\n",
+	  "t.yaml:9:9: listener.cert: ", "is not an absolute path" },
 	{ MIN "    max_job: 5\n",
 	  "t.yaml:8:5: queues[0]: ", "unknown key 'max_job'; valid keys: name," },
 	{ MIN "    name: other\n",
@@ -710,6 +746,7 @@ int
 main(void)
 {
 	test_full();
+	test_listener();
 	test_defaults();
 	test_queue_spec();
 	test_load();
