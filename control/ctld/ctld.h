@@ -164,6 +164,15 @@ struct ctld {
 	uint64_t bans_total, ops_requests, ops_denied, dp_refused, dp_invalid, dp_attaches;
 };
 
+/* A wire Role's name (1 producer, 2 consumer, 3 both; "-" for none), as every output spells it. */
+static inline const char *
+ctld_role_name(unsigned role)
+{
+	static const char *const names[] = { "-", "producer", "consumer", "both" };
+
+	return names[role & 3];
+}
+
 /* ---- ctld_dp.c ---- */
 /* A listening AF_UNIX seqpacket socket (a stale file replaced); fd or -1 with err. */
 int ctld_listen_unix(const char *path, mode_t mode, int backlog, char *err, size_t errlen);

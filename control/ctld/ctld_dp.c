@@ -617,18 +617,10 @@ on_authenticate(struct ctld *d, const struct wire_ctl_authenticate *r)
 	{
 		const struct audit_kv kv[] = {
 			{ "result", result_names[res], 0 },
-			{ "principal",
-			  p   ? p->name
-			  : c ? c->principal
-			      : "",
-			  0 },
+			{ "principal", p ? p->name : c ? c->principal : "", 0 },
 			{ "token_id", c ? c->id : "", 0 },
 			{ "addr", addr_s, 0 },
-			{ "role",
-			  role == 1   ? "producer"
-			  : role == 2 ? "consumer"
-				      : "both",
-			  0 },
+			{ "role", ctld_role_name(role), 0 },
 			{ "cert_subject", subject, 0 },
 		};
 

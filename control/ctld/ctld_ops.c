@@ -247,7 +247,7 @@ cmd_principals(struct ctld *d, struct out *o, bool json)
 			"TOKENS");
 	for (i = 0; i < d->cfg.n_principals; i++) {
 		const struct ccfg_principal *p = &d->cfg.principals[i];
-		const char *role = p->role == 3 ? "both" : p->role == 1 ? "producer" : "consumer";
+		const char *role = ctld_role_name(p->role);
 		unsigned tokens = 0;
 		char globs[512] = "", types[512] = "";
 
@@ -712,7 +712,6 @@ conn_list(struct out *o, bool json, const struct wire_ctl_conn_list *cl, bool ki
 	  const struct ctld_qreq *q)
 {
 	static const char *const states[] = { "?", "handshake", "session", "closing" };
-	static const char *const roles[] = { "-", "producer", "consumer", "both" };
 	uint32_t n = wire_ctl_conn_list_conns_len(cl), i;
 
 	if (kick && n == 0) {
@@ -744,8 +743,8 @@ conn_list(struct out *o, bool json, const struct wire_ctl_conn_list *cl, bool ki
 				"%s{\"id\":\"%s\",\"address\":\"%s\",\"state\":\"%s\","
 				"\"role\":\"%s\",\"principal\":\"%.*s\",\"credential\":\"%s\","
 				"\"age_ms\":%u}",
-				i ? "," : "", id, addr, states[st < 4 ? st : 0], roles[role & 3],
-				p.p ? (int)p.len : 0, p.p ? p.p : "", cred,
+				i ? "," : "", id, addr, states[st < 4 ? st : 0],
+				ctld_role_name(role), p.p ? (int)p.len : 0, p.p ? p.p : "", cred,
 				wire_ctl_conn_info_age_ms(ci));
 		} else if (kick) {
 			fprintf(o->f,
@@ -753,7 +752,7 @@ conn_list(struct out *o, bool json, const struct wire_ctl_conn_list *cl, bool ki
 				addr, p.p ? (int)p.len : 1, p.p ? p.p : "-");
 		} else {
 			fprintf(o->f, "%-14s %-21s %-9s %-8s %-20.*s %-12s %.1fs\n", id, addr,
-				states[st < 4 ? st : 0], roles[role & 3], p.p ? (int)p.len : 1,
+				states[st < 4 ? st : 0], ctld_role_name(role), p.p ? (int)p.len : 1,
 				p.p ? p.p : "-", cred, wire_ctl_conn_info_age_ms(ci) / 1000.0);
 		}
 	}
