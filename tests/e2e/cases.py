@@ -651,6 +651,8 @@ def case_ctld_listener(env):
         if s.proc.poll() is None:
             s.stop()
         d.stop()
+        # the refused sluiced's EAL runtime directory
+        shutil.rmtree(f"/var/run/dpdk/slconf{port}", ignore_errors=True)
 
 
 def case_sigterm(env):
